@@ -1,0 +1,175 @@
+/* git rlpromote gate: the gate on result files (the git-backed form, with a
+ * candidate revision, reuses the same engine). */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "error.h"
+#include "gate.h"
+#include "json.h"
+#include "policy.h"
+#include "report.h"
+#include "results.h"
+
+#define RLP_EXIT_HOLD 2
+#define RUN_METRICS_MAX (1u << 20)
+
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
+
+struct gate_opts {
+	const char *policy, *to, *candidate, *baseline, *run_metrics;
+	enum format format;
+};
+
+static void parse_options(struct gate_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"to", required_argument, NULL, 't'},
+		{"candidate-results", required_argument, NULL, 'c'},
+		{"baseline-results", required_argument, NULL, 'b'},
+		{"run-metrics", required_argument, NULL, 'r'},
+		{"format", required_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	check_help(argc, argv, "gate");
+	optind = 0;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->policy = optarg; break;
+		case 't': o->to = optarg; break;
+		case 'c': o->candidate = optarg; break;
+		case 'b': o->baseline = optarg; break;
+		case 'r': o->run_metrics = optarg; break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				o->format = FORMAT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o->format = FORMAT_JSON;
+			else if (!strcmp(optarg, "markdown"))
+				o->format = FORMAT_MARKDOWN;
+			else {
+				error("unknown format '%s' (text, json or markdown)", optarg);
+				usage_of("gate", false);
+			}
+			break;
+		default:
+			usage_of("gate", false);
+		}
+	}
+	if (optind < argc) {
+		error("unexpected argument '%s'", argv[optind]);
+		usage_of("gate", false);
+	}
+	if (!o->policy || !o->to || !o->candidate) {
+		error("--policy, --to and --candidate-results are required");
+		usage_of("gate", false);
+	}
+}
+
+static void load_run_metrics(struct rlp_run_metrics *run, const char *path)
+{
+	char *buf;
+	size_t len;
+
+	if (rlp_read_file(&buf, &len, path, RUN_METRICS_MAX) < 0)
+		die("%s", rlp_error_last());
+	if (rlp_run_metrics_parse(run, buf, len, path) < 0) {
+		free(buf);
+		die("%s", rlp_error_last());
+	}
+	free(buf);
+}
+
+static char *render(const struct gate_opts *o, const struct rlp_gate_result *res,
+		    const struct rlp_report_meta *meta)
+{
+	struct rlp_json *json = NULL;
+	char *out = NULL;
+
+	switch (o->format) {
+	case FORMAT_JSON:
+		if (rlp_report_json(&json, res, meta) < 0)
+			return NULL;
+		out = rlp_json_print(json, true);
+		rlp_json_free(json);
+		if (out) {
+			size_t n = strlen(out);
+			char *nl = realloc(out, n + 2);
+			if (nl) {
+				nl[n] = '\n';
+				nl[n + 1] = '\0';
+			}
+			out = nl;
+		}
+		return out;
+	case FORMAT_MARKDOWN:
+		return rlp_report_markdown(&out, res, meta) < 0 ? NULL : out;
+	case FORMAT_TEXT:
+		break;
+	}
+	return rlp_report_text(&out, res, meta, want_color(stdout)) < 0 ? NULL : out;
+}
+
+int cmd_gate(int argc, char **argv)
+{
+	struct gate_opts o;
+	struct rlp_policy *policy = NULL;
+	struct rlp_results_spec spec;
+	struct rlp_results *results[2] = {NULL, NULL};
+	struct rlp_run_metrics run;
+	struct rlp_gate_result *res = NULL;
+	const struct rlp_promotion *promotion;
+	const char *paths[2];
+	char *text;
+	int exit_code;
+
+	parse_options(&o, argc, argv);
+	if (rlp_policy_load(&policy, o.policy) < 0)
+		die("%s", rlp_error_last());
+	if (!(promotion = rlp_policy_promotion(policy, o.to)))
+		die("%s: no promotion to stage '%s'", o.policy, o.to);
+	if (promotion->baseline && !o.baseline)
+		warning("no --baseline-results: rules comparing with stage '%s' cannot decide",
+			promotion->baseline);
+	if (rlp_gate_spec(&spec, policy, o.to) < 0)
+		die("%s", rlp_error_last());
+	rlp_run_metrics_clear(&run);
+	if (o.run_metrics)
+		load_run_metrics(&run, o.run_metrics);
+
+	paths[0] = o.candidate;
+	paths[1] = o.baseline;
+	if (rlp_results_read_files(results, paths, o.baseline ? 2 : 1, &spec) < 0)
+		die("%s", rlp_error_last());
+
+	struct rlp_gate_input in = {
+		.policy = policy, .to = o.to, .candidate = results[0], .baseline = results[1],
+		.spec = &spec, .run = o.run_metrics ? &run : NULL,
+	};
+	if (rlp_gate_evaluate(&res, &in) < 0)
+		die("gate: %s", rlp_error_last());
+	struct rlp_report_meta meta = {
+		.policy = policy, .policy_name = o.policy, .candidate = o.candidate,
+		.baseline = o.baseline,
+	};
+	if (!(text = render(&o, res, &meta)))
+		die("cannot render the report: %s", rlp_error_last());
+	write_stdout(text);
+	free(text);
+
+	exit_code = res->decision == RLP_GO ? 0 : res->decision == RLP_NOGO ? 1 : RLP_EXIT_HOLD;
+	rlp_gate_result_free(res);
+	rlp_results_free(results[0]);
+	rlp_results_free(results[1]);
+	rlp_run_metrics_clear(&run);
+	rlp_gate_spec_free(&spec);
+	rlp_policy_free(policy);
+	return exit_code;
+}

@@ -1,0 +1,97 @@
+/*
+ * The gate: promotion rules applied to eval results, giving per-rule and
+ * overall verdicts. Pure logic over parsed inputs; no I/O, so the git-backed
+ * gate and the hooks reuse it unchanged.
+ */
+#ifndef RLP_GATE_H
+#define RLP_GATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy.h"
+#include "results.h"
+
+/* Ordered so that the worst of several is the largest (RULES.md). */
+enum rlp_verdict { RLP_PASS = 0, RLP_INCONCLUSIVE = 1, RLP_ERROR_VERDICT = 2, RLP_FAIL = 3 };
+enum rlp_decision { RLP_GO = 0, RLP_NOGO = 1, RLP_HOLD = 2 };
+
+/* Run-level figures (run.json, or `gate --run-metrics`): named numbers plus
+ * the repeat record the `reproducible` rule reads. */
+struct rlp_run_metric {
+	char *name;
+	double value;
+};
+struct rlp_run_metrics {
+	struct rlp_run_metric *items;
+	size_t count;
+	long repeats;        /* -1 when unknown */
+	int repeats_identical; /* 1, 0, or -1 when unknown */
+};
+
+/* Numbers of one evaluated unit (a rule, or one slice of it). NaN = not
+ * applicable. `baseline` and `delta` are set for comparisons with a baseline. */
+struct rlp_figures {
+	enum rlp_verdict verdict;
+	double estimate, lower, upper;
+	double threshold;
+	double baseline; /* the baseline's value (rate, mean, quantile) */
+	double delta;    /* candidate - baseline */
+	long n;          /* candidate ids (pairs for paired comparisons) */
+	long n_baseline;
+	char reason[160];
+};
+
+struct rlp_slice_result {
+	const char *slice; /* the policy's slice name (borrowed) */
+	struct rlp_figures fig;
+};
+
+struct rlp_rule_result {
+	const struct rlp_rule *rule; /* borrowed from the policy */
+	struct rlp_figures fig;      /* the rule as a whole (worst slice for slice rules) */
+	const char *method;          /* "wilson", "agresti-min", ... (static string) */
+	double confidence;
+	bool blocking;               /* severity block */
+	struct rlp_slice_result *slices;
+	size_t nslices;
+};
+
+struct rlp_gate_result {
+	enum rlp_decision decision;
+	const char *to;              /* target stage (borrowed) */
+	const struct rlp_rule_result *decided_by; /* critical FAIL that decided, else NULL */
+	struct rlp_rule_result *rules;
+	size_t nrules;
+	size_t candidate_records, candidate_ids;
+	size_t baseline_records, baseline_ids; /* 0 without a baseline */
+};
+
+struct rlp_gate_input {
+	const struct rlp_policy *policy;
+	const char *to;                        /* target stage */
+	const struct rlp_results *candidate;
+	const struct rlp_results *baseline;    /* NULL when none */
+	const struct rlp_results_spec *spec;   /* the spec both were read with */
+	const struct rlp_run_metrics *run;     /* NULL when none */
+};
+
+/* The tags and metrics the promotion's rules need from the records, so the
+ * reader keeps nothing else. Strings are borrowed from the policy; free the
+ * arrays with rlp_gate_spec_free. */
+int rlp_gate_spec(struct rlp_results_spec *spec, const struct rlp_policy *policy, const char *to);
+void rlp_gate_spec_free(struct rlp_results_spec *spec);
+
+int rlp_gate_evaluate(struct rlp_gate_result **out, const struct rlp_gate_input *in);
+void rlp_gate_result_free(struct rlp_gate_result *result);
+
+/* Parse a run-metrics JSON object: numeric members become run.<name>;
+ * "repeats" (integer) and "repeats_identical" (boolean) feed `reproducible`. */
+int rlp_run_metrics_parse(struct rlp_run_metrics *out, const char *buf, size_t len,
+			  const char *name);
+void rlp_run_metrics_clear(struct rlp_run_metrics *run);
+
+const char *rlp_verdict_name(enum rlp_verdict v);   /* "PASS", ... */
+const char *rlp_decision_name(enum rlp_decision d); /* "GO", "NO-GO", "HOLD" */
+
+#endif
