@@ -75,11 +75,13 @@ static const struct {
 	[POL_K_USE] = {"use", RANGE},
 	[POL_K_DETECT_REGRESSION] = {"detect_regression", NONINF},
 	[POL_K_ALPHA] = {"alpha", NONINF},
-	[POL_K_CONFIDENCE] = {"confidence", WITH_METRIC},
-	[POL_K_SIDED] = {"sided", WITH_METRIC},
+	/* only where the gate uses them: budget compares point values, a rate
+	 * cap and a shadow comparison are one-sided by nature */
+	[POL_K_CONFIDENCE] = {"confidence", WITH_METRIC & ~BUDGET},
+	[POL_K_SIDED] = {"sided", AGG | LBA | NONINF | SUP | RANGE},
 	[POL_K_SEVERITY] = {"severity", ALL},
 	[POL_K_CRITICAL] = {"critical", ALL},
-	[POL_K_ON_MISSING] = {"on_missing", ALL},
+	[POL_K_ON_MISSING] = {"on_missing", ALL & ~SAMPLES}, /* min_samples never fails */
 };
 
 const char *rlp_rule_kind_name(enum rlp_rule_kind kind)
@@ -345,6 +347,14 @@ static int check_rule(struct rule_parse *rp, const struct pol_node *map)
 
 	if (pol_key_applies(POL_K_METRIC, r->kind) && !has(rp, POL_K_METRIC))
 		return pol_fail(c, map, what, "missing required key 'metric' for kind '%s'", kind);
+	/* a run-level figure is one number: only `range` can judge it */
+	if (r->source == RLP_METRIC_RUN && r->kind != RLP_RULE_RANGE)
+		return pol_fail(c, rp->values[POL_K_METRIC], what,
+				"run metric '%s' can only be used with kind 'range'", r->metric);
+	if (r->source == RLP_METRIC_RUN && r->use_ci)
+		return pol_fail(c, rp->values[POL_K_USE], what,
+				"'use: ci' needs per-record values; run metric '%s' has no interval",
+				r->metric);
 	switch (r->kind) {
 	case RLP_RULE_AGGREGATE_THRESHOLD:
 	case RLP_RULE_RANGE:

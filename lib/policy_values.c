@@ -419,7 +419,7 @@ int pol_number_range(const struct pol_ctx *c, const struct pol_node *v, const ch
 		     const char *key, double lo, bool lo_open, double hi, bool hi_open,
 		     double *out)
 {
-	double x;
+	double x = NAN;
 	int err;
 
 	if ((err = pol_number(c, v, what, key, &x)) < 0)
