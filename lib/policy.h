@@ -46,7 +46,10 @@ struct rlp_rule {
 	char *metric;       /* as written, e.g. "pass", "run.kl_to_base"; NULL if none */
 	enum rlp_metric_source source;
 	const char *metric_name; /* points into `metric` past "run."/"derived." */
-	char **slices;      /* "slices: [a, b]" or "slice: a"; NULL/0 = all records */
+	char **slices;      /* "slices: [a, b]" or "slice: a"; NULL/0 = all records, except:
+	                     * slice_noninferiority without slices gets every policy slice
+	                     * here; min_samples' min_n_per_slice then applies to every
+	                     * policy slice (left NULL so min_n still counts all records) */
 	size_t nslices;
 	double min, max;
 	double margin;             /* slice_noninferiority; default 0 */
@@ -69,7 +72,8 @@ struct rlp_rule {
 	enum rlp_pairing pairing;
 	bool use_ci;               /* range: "use: ci" */
 	bool detect_regression;    /* slice_noninferiority option: McNemar exact, Holm */
-	double alpha;              /* detect_regression; default 1 - confidence */
+	double alpha;              /* detect_regression; default 1 - confidence, rounded to
+	                            * 15 significant digits (0.95 gives 0.05 exactly) */
 	struct rlp_location loc;   /* of the rule's mapping */
 };
 
@@ -114,8 +118,12 @@ struct rlp_policy {
 };
 
 /* Parse a policy from memory; `name` is used in messages ("name:line:col: ...").
- * On error returns RLP_EINVALID with a located message and *out = NULL. */
+ * On error returns RLP_EINVALID with a located message ("name: ..." for input
+ * over 1 MiB), or RLP_ENOMEM, and *out = NULL. Also refused: anchors, aliases,
+ * tags, several documents, nesting deeper than 32, more than 100000 nodes. */
 int rlp_policy_parse(struct rlp_policy **out, const char *buf, size_t len, const char *name);
+/* rlp_policy_parse() on a file, named by `path`; RLP_EIO ("cannot open 'path':
+ * <strerror>", "cannot read ...") when it cannot be read. */
 int rlp_policy_load(struct rlp_policy **out, const char *path);
 void rlp_policy_free(struct rlp_policy *policy);
 
@@ -128,7 +136,9 @@ const char *rlp_rule_kind_name(enum rlp_rule_kind kind);
 bool rlp_policy_derived_known(const char *name);
 
 /* The normalized policy as YAML: every default filled in, keys in a fixed
- * order, one rule per flow mapping. Caller frees *out with free(). */
+ * order (listed at the top of policy_emit.c), one rule per flow
+ * mapping, unset values left out. Parsing the output and normalizing again
+ * gives the same text. Caller frees *out with free(). */
 int rlp_policy_normalize(char **out, const struct rlp_policy *policy);
 
 #endif
