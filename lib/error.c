@@ -8,7 +8,8 @@
  * located parse error and a quoted subject, truncated beyond that. */
 static _Thread_local char last_message[1024];
 
-static void format_into(char *buf, size_t size, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void format_into(char *buf, size_t size,
+								 const char *fmt, va_list ap)
 {
 	vsnprintf(buf, size, fmt, ap);
 }
