@@ -32,12 +32,15 @@ struct rlp_json_arena {
 	struct arena_block *first; /* kept across resets */
 	struct arena_block *cur;   /* allocations come from here */
 	size_t block_size;
+	size_t limit; /* bytes of blocks at most, 0: none */
+	size_t total; /* bytes of blocks now */
 };
 
 static _Thread_local struct rlp_json_arena *current_arena;
 /* Set when an allocation hook failed, so a NULL from cJSON's parser can be told
- * apart from a syntax error. */
+ * apart from a syntax error, and whether an arena's limit was the cause. */
 static _Thread_local bool allocation_failed;
+static _Thread_local size_t limit_failed;
 static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
 
 static struct arena_block *block_new(size_t size)
@@ -65,9 +68,16 @@ static void *arena_alloc(struct rlp_json_arena *a, size_t n)
 	n = (n + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
 	if (b->size - b->used < n) {
 		/* A request larger than a block gets a block of its own. */
-		b = block_new(n > a->block_size ? n : a->block_size);
+		size_t size = n > a->block_size ? n : a->block_size;
+
+		if (a->limit && (size > a->limit || a->total > a->limit - size)) {
+			limit_failed = a->limit;
+			return NULL;
+		}
+		b = block_new(size);
 		if (!b)
 			return NULL;
+		a->total += size;
 		b->next = a->cur->next;
 		a->cur->next = b;
 		a->cur = b;
@@ -115,6 +125,7 @@ struct rlp_json_arena *rlp_json_arena_new(size_t block_size)
 	if (!a)
 		goto fail;
 	a->block_size = block_size;
+	a->total = block_size;
 	a->first = block_new(block_size);
 	if (!a->first)
 		goto fail;
@@ -160,6 +171,13 @@ void rlp_json_arena_reset(struct rlp_json_arena *arena)
 	arena->first->next = NULL;
 	arena->first->used = 0;
 	arena->cur = arena->first;
+	arena->total = arena->block_size;
+}
+
+void rlp_json_arena_set_limit(struct rlp_json_arena *arena, size_t max_bytes)
+{
+	if (arena)
+		arena->limit = max_bytes;
 }
 
 static bool is_json_space(char c)
@@ -172,7 +190,11 @@ static struct rlp_json *parse_failed(size_t *error_offset, size_t offset)
 	if (allocation_failed) {
 		if (error_offset)
 			*error_offset = SIZE_MAX;
-		rlp_error_set(RLP_ENOMEM, "out of memory parsing JSON");
+		if (limit_failed)
+			rlp_error_set(RLP_ENOMEM, "JSON needs more than %zu bytes of memory to parse",
+				      limit_failed);
+		else
+			rlp_error_set(RLP_ENOMEM, "out of memory parsing JSON");
 		return NULL;
 	}
 	if (error_offset)
@@ -189,6 +211,7 @@ struct rlp_json *rlp_json_parse(const char *buf, size_t len, size_t *error_offse
 
 	ensure_hooks();
 	allocation_failed = false;
+	limit_failed = 0;
 	if (!buf || len == 0)
 		return parse_failed(error_offset, 0);
 	/* cJSON takes a NUL for whitespace and truncates strings at one. */

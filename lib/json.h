@@ -17,7 +17,7 @@ struct rlp_json; /* a cJSON node; never dereferenced outside json.c */
  * One value is accepted, then only JSON whitespace: trailing data and NUL
  * bytes anywhere are syntax errors. On failure the message is set:
  * RLP_EINVALID "invalid JSON at byte N" (N = offset + 1), or RLP_ENOMEM with
- * `*error_offset` = SIZE_MAX. */
+ * `*error_offset` = SIZE_MAX (allocation failure or arena limit). */
 struct rlp_json *rlp_json_parse(const char *buf, size_t len, size_t *error_offset);
 void rlp_json_free(struct rlp_json *json);
 
@@ -33,6 +33,11 @@ struct rlp_json_arena *rlp_json_arena_new(size_t block_size);
 void rlp_json_arena_free(struct rlp_json_arena *arena);
 void rlp_json_arena_use(struct rlp_json_arena *arena); /* NULL: back to malloc */
 void rlp_json_arena_reset(struct rlp_json_arena *arena);
+/* Cap the bytes an arena holds (0, the default: no cap), so one hostile
+ * document ("[0,0,0,...]" costs ~30 bytes of nodes per input byte) cannot
+ * exhaust memory: past it, parsing fails as an allocation failure with the
+ * message "JSON needs more than N bytes of memory to parse". */
+void rlp_json_arena_set_limit(struct rlp_json_arena *arena, size_t max_bytes);
 
 /* Reading. All accept NULL and then answer false/NULL/NaN. */
 bool rlp_json_is_object(const struct rlp_json *j);

@@ -12,7 +12,7 @@
 
 #include "error.h"
 #include "json.h"
-#include "results_store.h"
+#include "results_private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READ_CHUNK (1u << 20)
 #define ARENA_BLOCK (64u << 10)
+#define ARENA_LIMIT_MIN (64u << 20)
 #define CANCEL_EVERY 4096
 #define QUOTE_MAX 72
 #define MSG_MAX 1024
@@ -79,17 +79,6 @@ struct reader {
 	size_t self;
 };
 
-/* Lines of a memory buffer (fd < 0) or of a file read in chunks. */
-struct line_source {
-	const char *mem;
-	size_t mem_len, pos;
-	int fd;
-	char *buf;
-	size_t cap, start, end, scan;
-	bool eof;
-	size_t max_line, lineno;
-};
-
 /* The spec. */
 
 static long name_find(const struct name_index *ni, const char *name)
@@ -116,7 +105,7 @@ static int name_index_build(struct name_index *ni, const char *const *names, siz
 
 	ni->names = names;
 	if (n && !names)
-		return rlp_error_set(RLP_EINVALID, "results spec: %s missing", what);
+		return rlp_error_set(RLP_EINVALID, "results spec: no %s names", what);
 	while (cap < 2 * n)
 		cap *= 2;
 	ni->slots = calloc(cap, sizeof(*ni->slots));
@@ -199,143 +188,6 @@ static int spec_compile(struct compiled_spec *cs, const struct rlp_results_spec 
 fail:
 	spec_free(cs);
 	return rc;
-}
-
-/* Lines. */
-
-static void source_init(struct line_source *s, size_t max_line)
-{
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-	s->max_line = max_line;
-}
-
-static int too_long(struct line_source *s)
-{
-	return rlp_error_set(RLP_EINVALID, "line longer than %zu bytes", s->max_line);
-}
-
-static int memory_next(struct line_source *s, const char **line, size_t *len)
-{
-	size_t rest = s->mem_len - s->pos;
-	const char *p = s->mem + s->pos, *nl = NULL;
-
-	if (!rest)
-		return 0;
-	s->lineno++;
-	nl = memchr(p, '\n', rest > s->max_line ? s->max_line + 1 : rest);
-	if (!nl && rest > s->max_line)
-		return too_long(s);
-	*line = p;
-	*len = nl ? (size_t)(nl - p) : rest;
-	s->pos += *len + (nl != NULL);
-	return 1;
-}
-
-/* Buffer room for one more read; a line may need up to max_line + 1 bytes. */
-static int file_make_room(struct line_source *s)
-{
-	char *buf = NULL;
-	size_t cap;
-
-	if (s->start > 0) {
-		memmove(s->buf, s->buf + s->start, s->end - s->start);
-		s->end -= s->start;
-		s->scan -= s->start;
-		s->start = 0;
-	}
-	if (s->end < s->cap)
-		return 0;
-	cap = s->cap ? s->cap * 2 : READ_CHUNK;
-	if (s->cap && cap > s->max_line + 1)
-		cap = s->max_line + 1;
-	buf = realloc(s->buf, cap);
-	if (!buf)
-		return rlp_error_set(RLP_ENOMEM, "out of memory for a %zu-byte line", cap);
-	s->buf = buf;
-	s->cap = cap;
-	return 0;
-}
-
-static int file_next(struct line_source *s, const char **line, size_t *len)
-{
-	for (;;) {
-		const char *nl = s->end > s->scan ? memchr(s->buf + s->scan, '\n', s->end - s->scan)
-						  : NULL;
-		ssize_t n;
-		int rc;
-
-		if (nl) {
-			s->lineno++;
-			*line = s->buf + s->start;
-			*len = (size_t)(nl - *line);
-			s->start = s->scan = (size_t)(nl - s->buf) + 1;
-			return *len > s->max_line ? too_long(s) : 1;
-		}
-		s->scan = s->end;
-		if (s->end - s->start > s->max_line) {
-			s->lineno++;
-			return too_long(s);
-		}
-		if (s->eof) {
-			if (s->start == s->end)
-				return 0;
-			s->lineno++;
-			*line = s->buf + s->start;
-			*len = s->end - s->start;
-			s->start = s->scan = s->end;
-			return 1;
-		}
-		if ((rc = file_make_room(s)) != 0)
-			return rc;
-		n = read(s->fd, s->buf + s->end, s->cap - s->end);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return rlp_error_set(RLP_EIO, "cannot read: %s", strerror(errno));
-		if (n == 0)
-			s->eof = true;
-		s->end += (size_t)n;
-	}
-}
-
-/* 1 with the next line (without its newline), 0 at the end, or an error. */
-static int source_next(struct line_source *s, const char **line, size_t *len)
-{
-	return s->fd >= 0 ? file_next(s, line, len) : memory_next(s, line, len);
-}
-
-/* Back to the first line, for the rare duplicate-id message; false when the
- * source cannot seek (a pipe). */
-static bool source_rewind(struct line_source *s)
-{
-	if (s->fd >= 0) {
-		if (lseek(s->fd, 0, SEEK_SET) != 0)
-			return false;
-		s->start = s->end = s->scan = 0;
-		s->eof = false;
-	}
-	s->pos = 0;
-	s->lineno = 0;
-	return true;
-}
-
-/* Strip a UTF-8 BOM from the first line; true when nothing but blanks remains. */
-static bool skip_blank(const struct line_source *s, const char **line, size_t *len)
-{
-	size_t i;
-
-	if (s->lineno == 1 && *len >= 3 && memcmp(*line, "\xEF\xBB\xBF", 3) == 0) {
-		*line += 3;
-		*len -= 3;
-	}
-	for (i = 0; i < *len; i++) {
-		char c = (*line)[i];
-
-		if (c != ' ' && c != '\t' && c != '\r')
-			return false;
-	}
-	return true;
 }
 
 /* Records. */
@@ -608,17 +460,17 @@ static bool contains(const char *hay, size_t n, const char *needle, size_t k)
 
 /* Line of the first record with this id and epoch before line `before`, or 0.
  * Only lines that could hold the id (it appears raw, or escapes do) are parsed. */
-static size_t first_seen(struct reader *rd, struct line_source *src, const char *id,
+static size_t first_seen(struct reader *rd, struct results_lines *src, const char *id,
 			 uint64_t epoch, size_t before)
 {
 	struct results_record rec;
 	const char *line = NULL;
 	size_t len, idlen = strlen(id);
 
-	if (!source_rewind(src))
+	if (!results_lines_rewind(src))
 		return 0;
-	while (source_next(src, &line, &len) == 1 && src->lineno < before) {
-		if (skip_blank(src, &line, &len))
+	while (results_lines_next(src, &line, &len) == 1 && src->lineno < before) {
+		if (results_lines_skip_blank(src, &line, &len))
 			continue;
 		if (!memchr(line, '\\', len) && !contains(line, len, id, idlen))
 			continue;
@@ -630,7 +482,7 @@ static size_t first_seen(struct reader *rd, struct line_source *src, const char 
 	return 0;
 }
 
-static int duplicate(struct reader *rd, struct line_source *src, size_t row, uint64_t epoch)
+static int duplicate(struct reader *rd, struct results_lines *src, size_t row, uint64_t epoch)
 {
 	const char *id = rlp_results_id(rd->res, row);
 	size_t line = src->lineno, first = first_seen(rd, src, id, epoch, line);
@@ -650,15 +502,15 @@ static bool cancelled(const struct reader *rd)
 	return rd->cancel && atomic_load(&rd->cancel->first_failed) < rd->self;
 }
 
-static int read_records(struct reader *rd, struct line_source *src)
+static int read_records(struct reader *rd, struct results_lines *src)
 {
 	struct results_record rec;
 	const char *line = NULL;
 	size_t len, row = 0;
 	int rc;
 
-	while ((rc = source_next(src, &line, &len)) == 1) {
-		if (skip_blank(src, &line, &len))
+	while ((rc = results_lines_next(src, &line, &len)) == 1) {
+		if (results_lines_skip_blank(src, &line, &len))
 			continue;
 		if (src->lineno % CANCEL_EVERY == 0 && cancelled(rd))
 			return RESULTS_CANCELLED;
@@ -678,7 +530,18 @@ static int read_records(struct reader *rd, struct line_source *src)
 	return 0;
 }
 
-static int read_source(struct rlp_results **out, struct line_source *src, const char *name,
+/* A record's parse tree may take this much: room for a max_line-long string
+ * value, not for a max_line-long array of tiny values (~30x the input). */
+static size_t arena_limit(size_t max_line)
+{
+	size_t limit = ARENA_LIMIT_MIN;
+
+	if (max_line < SIZE_MAX / 4 && 4 * max_line > limit)
+		limit = 4 * max_line;
+	return limit;
+}
+
+static int read_source(struct rlp_results **out, struct results_lines *src, const char *name,
 		       const struct compiled_spec *cs, struct cancel *cancel, size_t self)
 {
 	struct reader rd = { .cs = cs, .name = name, .cancel = cancel, .self = self };
@@ -689,6 +552,7 @@ static int read_source(struct rlp_results **out, struct line_source *src, const 
 	if (rc)
 		return rlp_error_wrap(rc, "%s", name);
 	rd.arena = rlp_json_arena_new(ARENA_BLOCK);
+	rlp_json_arena_set_limit(rd.arena, arena_limit(cs->max_line));
 	rd.tags = calloc(cs->tag_words + 1, sizeof(*rd.tags));
 	rd.values = calloc(cs->nmetrics + 1, sizeof(*rd.values));
 	rd.has = calloc(cs->nmetrics + 1, 1);
@@ -719,7 +583,7 @@ int rlp_results_read_buffer(struct rlp_results **out, const char *buf, size_t le
 			    const char *name, const struct rlp_results_spec *spec)
 {
 	struct compiled_spec cs;
-	struct line_source src;
+	struct results_lines src;
 	int rc;
 
 	if (!out)
@@ -729,7 +593,7 @@ int rlp_results_read_buffer(struct rlp_results **out, const char *buf, size_t le
 		return rlp_error_set(RLP_EINVALID, "results: NULL buffer");
 	if ((rc = spec_compile(&cs, spec)) != 0)
 		return rc;
-	source_init(&src, cs.max_line);
+	results_lines_init(&src, cs.max_line);
 	src.mem = buf;
 	src.mem_len = len;
 	rc = read_source(out, &src, name ? name : "<buffer>", &cs, NULL, 0);
@@ -740,13 +604,13 @@ int rlp_results_read_buffer(struct rlp_results **out, const char *buf, size_t le
 static int read_path(struct rlp_results **out, const char *path, const struct compiled_spec *cs,
 		     struct cancel *cancel, size_t self)
 {
-	struct line_source src;
+	struct results_lines src;
 	int rc;
 
 	*out = NULL;
 	if (!path)
 		return rlp_error_set(RLP_EINVALID, "results: NULL path");
-	source_init(&src, cs->max_line);
+	results_lines_init(&src, cs->max_line);
 	src.fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (src.fd < 0)
 		return rlp_error_set(RLP_EIO, "cannot open '%s': %s", path, strerror(errno));

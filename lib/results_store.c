@@ -1,5 +1,5 @@
 /*
- * Per-id storage of eval results (see results_store.h).
+ * Per-id storage of eval results (see results_private.h).
  *
  * Memory is what the gate needs per distinct id and nothing per record:
  * interned id strings in chained blocks, an open-addressing table id -> row,
@@ -9,312 +9,18 @@
  * metric), epoch sets and record counts (absent while every epoch was 0),
  * cluster indexes (absent while no record named a cluster).
  */
-#include "results_store.h"
+#include "results_private.h"
 
 #include "error.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
-#include <unistd.h>
 
-#define STR_BLOCK (1u << 20)
 #define MIN_ROWS 1024
-#define MIN_SLOTS 1024
 #define QUOTE_MAX 72
 
-/* Hashing: wyhash-style folded multiplies, keyed by a per-process seed. */
-
-static uint64_t hash_seed;
-static pthread_once_t seed_once = PTHREAD_ONCE_INIT;
-
-static void init_seed(void)
-{
-	uint64_t s = 0;
-
-	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s)) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		s = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)getpid() ^
-		    (uint64_t)(uintptr_t)&s;
-	}
-	hash_seed = s;
-}
-
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-	unsigned __int128 r = (unsigned __int128)a * b;
-
-	return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
-static inline uint64_t read64(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-#define K0 0xa0761d6478bd642full
-#define K1 0xe7037ed1a0b428dbull
-#define K2 0x8ebc6af09c88c6e3ull
-
-uint64_t results_hash(const char *s, size_t len)
-{
-	uint64_t seed, h, a = 0, b = 0;
-
-	pthread_once(&seed_once, init_seed);
-	seed = hash_seed;
-	h = mum(len ^ K0 ^ seed, seed ^ K1);
-	for (; len > 16; s += 16, len -= 16)
-		h = mum(read64(s) ^ K1 ^ seed, read64(s + 8) ^ h);
-	if (len > 8) {
-		a = read64(s);
-		memcpy(&b, s + 8, len - 8);
-	} else {
-		memcpy(&a, s, len);
-	}
-	return mum(mum(a ^ K1 ^ seed, b ^ h), h ^ K2);
-}
-
-/* calloc() for tables probed before they are written: a big calloc maps
- * the shared zero page, and the first write to each page read that way is a
- * copy-on-write fault with a TLB shootdown on every CPU running one of our
- * threads (13% of the time reading two files at once). Writing each page
- * first makes it a plain fault. */
-static void *zeroed(size_t n, size_t size)
-{
-	volatile char *p = calloc(n, size);
-	size_t i;
-
-	for (i = 0; p && i < n * size; i += 4096)
-		p[i] = 0;
-	return (void *)p;
-}
-
-/* Interned strings: index i <-> strs[i], looked up through slots holding
- * (upper 32 bits of the hash) << 32 | (i + 1); 0 marks an empty slot. */
-
-struct str_block {
-	struct str_block *next;
-	size_t size, used;
-	char data[];
-};
-
-struct strtab {
-	char **strs;
-	size_t n, cap;
-	uint64_t *slots;
-	size_t nslots; /* a power of two, or 0 before the first insert */
-	struct str_block *blocks; /* the first has room for the next string */
-};
-
-static char *strtab_copy(struct strtab *t, const char *s, size_t len)
-{
-	struct str_block *b = t->blocks, *nb = NULL;
-	char *p = NULL;
-
-	if (!b || b->size - b->used < len + 1) {
-		/* A long string gets a block of its own behind the current one. */
-		size_t size = len + 1 > STR_BLOCK / 4 ? len + 1 : STR_BLOCK;
-
-		nb = malloc(sizeof(*nb) + size);
-		if (!nb)
-			return NULL;
-		nb->size = size;
-		nb->used = 0;
-		if (b && size != STR_BLOCK) {
-			nb->next = b->next;
-			b->next = nb;
-		} else {
-			nb->next = b;
-			t->blocks = nb;
-		}
-		b = nb;
-	}
-	p = b->data + b->used;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	b->used += len + 1;
-	return p;
-}
-
-/* The slot holding s, or the empty slot where it belongs. */
-static size_t strtab_probe(const struct strtab *t, const char *s, size_t len, uint32_t h,
-			   bool *found)
-{
-	size_t mask = t->nslots - 1, pos = h & mask;
-
-	for (;; pos = (pos + 1) & mask) {
-		uint64_t slot = t->slots[pos];
-		const char *str = NULL;
-
-		if (!slot) {
-			*found = false;
-			return pos;
-		}
-		if ((uint32_t)(slot >> 32) != h)
-			continue;
-		str = t->strs[(uint32_t)slot - 1];
-		if (strncmp(str, s, len) == 0 && str[len] == '\0') {
-			*found = true;
-			return pos;
-		}
-	}
-}
-
-static int strtab_grow(struct strtab *t)
-{
-	size_t n = t->nslots ? t->nslots * 2 : MIN_SLOTS, i;
-	uint64_t *slots = NULL;
-
-	if (n > ((size_t)1 << 32))
-		return rlp_error_set(RLP_ENOMEM, "too many distinct names");
-	slots = zeroed(n, sizeof(*slots));
-	if (!slots)
-		return rlp_error_set(RLP_ENOMEM, "out of memory for %zu names", t->n);
-	for (i = 0; i < t->nslots; i++) {
-		uint64_t slot = t->slots[i];
-		size_t pos;
-
-		if (!slot)
-			continue;
-		for (pos = (slot >> 32) & (n - 1); slots[pos]; pos = (pos + 1) & (n - 1))
-			;
-		slots[pos] = slot;
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->nslots = n;
-	return 0;
-}
-
-static int strtab_intern(struct strtab *t, const char *s, size_t len, uint64_t hash,
-			 size_t *index, bool *added)
-{
-	uint32_t h = (uint32_t)(hash >> 32);
-	size_t pos;
-	bool found;
-	char *copy = NULL;
-	int rc;
-
-	/* Load factor at most 1/2 keeps linear probing short. */
-	if ((t->n + 1) * 2 > t->nslots && (rc = strtab_grow(t)) != 0)
-		return rc;
-	pos = strtab_probe(t, s, len, h, &found);
-	if (found) {
-		*index = (uint32_t)t->slots[pos] - 1;
-		*added = false;
-		return 0;
-	}
-	if (t->n >= UINT32_MAX - 1)
-		return rlp_error_set(RLP_EINVALID, "more than %u distinct names", UINT32_MAX - 2);
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : MIN_ROWS;
-		char **strs = realloc(t->strs, cap * sizeof(*strs));
-
-		if (!strs)
-			return rlp_error_set(RLP_ENOMEM, "out of memory for %zu names", t->n);
-		t->strs = strs;
-		t->cap = cap;
-	}
-	copy = strtab_copy(t, s, len);
-	if (!copy)
-		return rlp_error_set(RLP_ENOMEM, "out of memory for %zu names", t->n);
-	t->strs[t->n] = copy;
-	t->slots[pos] = ((uint64_t)h << 32) | (uint64_t)(t->n + 1);
-	*index = t->n++;
-	*added = true;
-	return 0;
-}
-
-static long strtab_find(const struct strtab *t, const char *s, size_t len, uint64_t hash)
-{
-	size_t pos;
-	bool found;
-
-	if (!t->nslots)
-		return -1;
-	pos = strtab_probe(t, s, len, (uint32_t)(hash >> 32), &found);
-	return found ? (long)((uint32_t)t->slots[pos] - 1) : -1;
-}
-
-static void strtab_free(struct strtab *t)
-{
-	struct str_block *b = t->blocks;
-
-	while (b) {
-		struct str_block *next = b->next;
-
-		free(b);
-		b = next;
-	}
-	free(t->strs);
-	free(t->slots);
-}
-
-/* Epochs >= 64 of all ids, as a set of (row, epoch) pairs. */
-
-struct epoch_entry {
-	uint64_t epoch;
-	uint64_t row_plus1; /* 0: empty */
-};
-
-struct epoch_set {
-	struct epoch_entry *e;
-	size_t n, nslots;
-};
-
-static size_t epoch_home(uint64_t row_plus1, uint64_t epoch, size_t mask)
-{
-	return (size_t)(mum(epoch ^ K1 ^ hash_seed, row_plus1 ^ K2) & mask);
-}
-
-static int epoch_set_grow(struct epoch_set *s)
-{
-	size_t n = s->nslots ? s->nslots * 2 : 64, i, pos;
-	struct epoch_entry *e = zeroed(n, sizeof(*e));
-
-	if (!e)
-		return rlp_error_set(RLP_ENOMEM, "out of memory for epochs");
-	for (i = 0; i < s->nslots; i++) {
-		if (!s->e[i].row_plus1)
-			continue;
-		pos = epoch_home(s->e[i].row_plus1, s->e[i].epoch, n - 1);
-		while (e[pos].row_plus1)
-			pos = (pos + 1) & (n - 1);
-		e[pos] = s->e[i];
-	}
-	free(s->e);
-	s->e = e;
-	s->nslots = n;
-	return 0;
-}
-
-/* 0 when added, RESULTS_DUPLICATE when present, or an error. */
-static int epoch_set_add(struct epoch_set *s, size_t row, uint64_t epoch)
-{
-	size_t pos, mask;
-	int rc;
-
-	if ((s->n + 1) * 2 > s->nslots && (rc = epoch_set_grow(s)) != 0)
-		return rc;
-	mask = s->nslots - 1;
-	for (pos = epoch_home(row + 1, epoch, mask); s->e[pos].row_plus1; pos = (pos + 1) & mask)
-		if (s->e[pos].row_plus1 == row + 1 && s->e[pos].epoch == epoch)
-			return RESULTS_DUPLICATE;
-	s->e[pos].row_plus1 = row + 1;
-	s->e[pos].epoch = epoch;
-	s->n++;
-	return 0;
-}
-
 struct rlp_results {
-	struct strtab ids;
+	struct results_strtab ids;
 	size_t rows; /* capacity of every per-id column */
 	size_t nrecords;
 	size_t ntags, tag_words;
@@ -328,8 +34,8 @@ struct rlp_results {
 	size_t *carriers;
 	uint64_t *epoch_mask; /* NULL: every record had epoch 0 */
 	uint16_t *nrec;       /* records per id; NULL with epoch_mask */
-	struct epoch_set late_epochs;
-	struct strtab clusters;
+	struct results_epoch_set late_epochs;
+	struct results_strtab clusters;
 	int32_t *cluster; /* NULL: no record named a cluster */
 };
 
@@ -374,23 +80,23 @@ void rlp_results_free(struct rlp_results *r)
 
 	if (!r)
 		return;
-	strtab_free(&r->ids);
-	strtab_free(&r->clusters);
+	results_strtab_free(&r->ids);
+	results_strtab_free(&r->clusters);
 	for (m = 0; r->sums && m < r->nmetrics; m++)
-		free(r->sums[m]);
+		results_col_free(r->sums[m]);
 	for (m = 0; r->counts && m < r->nmetrics; m++)
-		free(r->counts[m]);
+		results_col_free(r->counts[m]);
 	free(r->sums);
 	free(r->counts);
 	free(r->tag_alias);
 	free(r->metric_alias);
-	free(r->tags);
+	results_col_free(r->tags);
 	free(r->binary);
 	free(r->carriers);
-	free(r->epoch_mask);
-	free(r->nrec);
-	free(r->late_epochs.e);
-	free(r->cluster);
+	results_col_free(r->epoch_mask);
+	results_col_free(r->nrec);
+	results_epoch_set_free(&r->late_epochs);
+	results_col_free(r->cluster);
 	free(r);
 }
 
@@ -404,15 +110,16 @@ static unsigned records_of(const struct rlp_results *r, size_t row)
 	return r->nrec ? r->nrec[row] : 1;
 }
 
-#define GROW(col, n)                                                  \
-	do {                                                          \
-		void *p_ = realloc((col), (n) * sizeof(*(col)));      \
-		if (!p_)                                              \
-			goto nomem;                                   \
-		(col) = p_;                                           \
+/* Columns double: a million ids cost a few mremaps. All share r->rows, which
+ * only changes once every column has grown. */
+#define GROW(col, per_row)                                                             \
+	do {                                                                           \
+		void *p_ = results_col_resize((col), rows * (per_row) * sizeof(*(col)));      \
+		if (!p_)                                                               \
+			goto nomem;                                                    \
+		(col) = p_;                                                            \
 	} while (0)
 
-/* Columns double, so a million ids cost a few reallocs (mremap for big ones). */
 static int grow_rows(struct rlp_results *r, size_t need)
 {
 	size_t rows = r->rows ? r->rows : MIN_ROWS, m;
@@ -422,20 +129,20 @@ static int grow_rows(struct rlp_results *r, size_t need)
 	if (rows == r->rows)
 		return 0;
 	if (r->tag_words)
-		GROW(r->tags, rows * r->tag_words);
+		GROW(r->tags, r->tag_words);
 	for (m = 0; m < r->nmetrics; m++) {
 		if (!canonical_metric(r, m))
 			continue;
-		GROW(r->sums[m], rows);
+		GROW(r->sums[m], 1);
 		if (r->counts[m])
-			GROW(r->counts[m], rows);
+			GROW(r->counts[m], 1);
 	}
 	if (r->epoch_mask) {
-		GROW(r->epoch_mask, rows);
-		GROW(r->nrec, rows);
+		GROW(r->epoch_mask, 1);
+		GROW(r->nrec, 1);
 	}
 	if (r->cluster)
-		GROW(r->cluster, rows);
+		GROW(r->cluster, 1);
 	r->rows = rows;
 	return 0;
 nomem:
@@ -473,8 +180,8 @@ static int materialize_epochs(struct rlp_results *r, size_t row, bool added)
 {
 	size_t i;
 
-	r->epoch_mask = malloc(r->rows * sizeof(*r->epoch_mask));
-	r->nrec = malloc(r->rows * sizeof(*r->nrec));
+	r->epoch_mask = results_col_resize(NULL, r->rows * sizeof(*r->epoch_mask));
+	r->nrec = results_col_resize(NULL, r->rows * sizeof(*r->nrec));
 	if (!r->epoch_mask || !r->nrec)
 		return rlp_error_set(RLP_ENOMEM, "out of memory for epochs");
 	for (i = 0; i < r->ids.n; i++) {
@@ -494,7 +201,7 @@ static int materialize_counts(struct rlp_results *r, size_t m, size_t row)
 {
 	size_t i;
 
-	r->counts[m] = malloc(r->rows * sizeof(*r->counts[m]));
+	r->counts[m] = results_col_resize(NULL, r->rows * sizeof(*r->counts[m]));
 	if (!r->counts[m])
 		return rlp_error_set(RLP_ENOMEM, "out of memory for metric counts");
 	for (i = 0; i < r->ids.n; i++)
@@ -542,7 +249,7 @@ static int note_epoch(struct rlp_results *r, size_t row, bool added, uint64_t ep
 	if (epoch < 64) {
 		if (r->epoch_mask[row] & (1ull << epoch))
 			return RESULTS_DUPLICATE;
-	} else if ((rc = epoch_set_add(&r->late_epochs, row, epoch)) != 0) {
+	} else if ((rc = results_epoch_set_add(&r->late_epochs, row, epoch)) != 0) {
 		return rc;
 	}
 	if (r->nrec[row] == UINT16_MAX) {
@@ -588,7 +295,7 @@ static int note_cluster(struct rlp_results *r, size_t row, bool added, const cha
 
 	if (name) {
 		len = strlen(name);
-		rc = strtab_intern(&r->clusters, name, len, results_hash(name, len), &index,
+		rc = results_strtab_intern(&r->clusters, name, len, results_hash(name, len), &index,
 				   &new_name);
 		if (rc)
 			return rc;
@@ -596,7 +303,7 @@ static int note_cluster(struct rlp_results *r, size_t row, bool added, const cha
 			return rlp_error_set(RLP_EINVALID, "too many clusters");
 		c = (long)index;
 		if (!r->cluster) {
-			r->cluster = malloc(r->rows * sizeof(*r->cluster));
+			r->cluster = results_col_resize(NULL, r->rows * sizeof(*r->cluster));
 			if (!r->cluster)
 				return rlp_error_set(RLP_ENOMEM, "out of memory for clusters");
 			for (i = 0; i < r->ids.n; i++)
@@ -614,10 +321,7 @@ static int note_cluster(struct rlp_results *r, size_t row, bool added, const cha
 
 void results_store_prefetch(const struct rlp_results *r, uint64_t id_hash)
 {
-	const struct strtab *t = &r->ids;
-
-	if (t->nslots)
-		__builtin_prefetch(&t->slots[(uint32_t)(id_hash >> 32) & (t->nslots - 1)]);
+	results_strtab_prefetch(&r->ids, id_hash);
 }
 
 int results_store_add(struct rlp_results *r, const struct results_record *rec, size_t *dup)
@@ -626,7 +330,7 @@ int results_store_add(struct rlp_results *r, const struct results_record *rec, s
 	bool added;
 	int rc;
 
-	rc = strtab_intern(&r->ids, rec->id, rec->id_len, rec->id_hash, &row, &added);
+	rc = results_strtab_intern(&r->ids, rec->id, rec->id_len, rec->id_hash, &row, &added);
 	if (rc)
 		return rc;
 	if (added && (rc = init_row(r, row)) != 0)
@@ -700,7 +404,7 @@ long rlp_results_find(const struct rlp_results *r, const char *id)
 	if (!r || !id)
 		return -1;
 	len = strlen(id);
-	return strtab_find(&r->ids, id, len, results_hash(id, len));
+	return results_strtab_find(&r->ids, id, len, results_hash(id, len));
 }
 
 bool rlp_results_has_tag(const struct rlp_results *r, size_t i, size_t tag)

@@ -203,6 +203,32 @@ static void test_json_arena_many_parses(void **state)
 	rlp_json_free(parse_str("{\"a\":[1,2,3]}", NULL));
 }
 
+static void test_json_arena_limit(void **state)
+{
+	struct rlp_json_arena *arena = rlp_json_arena_new(1024);
+	char doc[4096];
+	size_t off = 0, i;
+
+	(void)state;
+	doc[0] = '[';
+	for (i = 1; i < sizeof(doc) - 1; i += 2)
+		doc[i] = '0', doc[i + 1] = ',';
+	doc[sizeof(doc) - 2] = ']';
+	rlp_json_arena_set_limit(arena, 16384);
+	rlp_json_arena_use(arena);
+	assert_null(rlp_json_parse(doc, sizeof(doc) - 1, &off));
+	assert_int_equal(off, SIZE_MAX);
+	assert_string_equal(rlp_error_last(), "JSON needs more than 16384 bytes of memory to parse");
+	/* Small documents still parse after a reset; a larger limit lets it through. */
+	rlp_json_arena_reset(arena);
+	assert_non_null(parse_str("[0,0]", NULL));
+	rlp_json_arena_set_limit(arena, 0);
+	rlp_json_arena_reset(arena);
+	assert_int_equal(rlp_json_size(rlp_json_parse(doc, sizeof(doc) - 1, NULL)), 2047);
+	rlp_json_arena_use(NULL);
+	rlp_json_arena_free(arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -213,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_json_error_offset),
 		cmocka_unit_test(test_json_accessors_accept_null),
 		cmocka_unit_test(test_json_arena_many_parses),
+		cmocka_unit_test(test_json_arena_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

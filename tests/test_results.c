@@ -462,6 +462,28 @@ static void test_results_default_max_line(void **state)
 	free(text);
 }
 
+/* A line of tiny values would take ~30 bytes of parse tree per byte: capped. */
+static void test_results_parse_memory_capped(void **state)
+{
+	const size_t n = 3u << 20;
+	char *text = malloc(n + 64), *p = text;
+	struct rlp_results_spec spec = spec_all();
+	struct rlp_results *r = NULL;
+	size_t i;
+
+	(void)state;
+	p += sprintf(p, "{\"id\":\"a\",\"output\":[0");
+	for (i = 0; i < n / 2; i++)
+		*p++ = ',', *p++ = '0';
+	p += sprintf(p, "]}\n");
+	assert_int_equal(rlp_results_read_buffer(&r, text, (size_t)(p - text), "t.jsonl", &spec),
+			 RLP_ENOMEM);
+	assert_null(r);
+	assert_string_equal(rlp_error_last(),
+			    "t.jsonl:1: JSON needs more than 67108864 bytes of memory to parse");
+	free(text);
+}
+
 /* Enough ids to grow the table and the columns many times over. */
 static void test_results_many_ids(void **state)
 {
@@ -657,7 +679,7 @@ static void test_results_spec_errors(void **state)
 	(void)state;
 	assert_int_equal(rlp_results_read_buffer(&r, "{\"id\":\"a\"}", 10, "x", &spec),
 			 RLP_EINVALID);
-	assert_string_equal(rlp_error_last(), "results spec: tag missing");
+	assert_string_equal(rlp_error_last(), "results spec: no tag names");
 	spec.ntags = 0;
 	spec.metrics = bad;
 	spec.nmetrics = 2;
@@ -724,6 +746,7 @@ int main(void)
 		cmocka_unit_test(test_results_blank_lines_skipped),
 		cmocka_unit_test(test_results_max_line_boundary),
 		cmocka_unit_test(test_results_default_max_line),
+		cmocka_unit_test(test_results_parse_memory_capped),
 		cmocka_unit_test(test_results_many_ids),
 		cmocka_unit_test(test_results_fixture_files),
 		cmocka_unit_test(test_results_read_files_matches_read_file),
