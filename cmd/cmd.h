@@ -24,6 +24,7 @@ extern const struct rlp_command rlp_commands[];
 /* One per subcommand, each in cmd/<name>.c. */
 int cmd_gate(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_env(int argc, char **argv);
 
 /* "fatal: <msg>" on stderr and exit 128. */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -14,6 +14,13 @@ const struct rlp_command rlp_commands[] = {
 	 "decide GO / NO-GO / HOLD for a promotion from eval results"},
 	{"policy", cmd_policy, "git rlpromote policy check [<file>]",
 	 "check a policy file and print it normalized"},
+	{"env", cmd_env,
+	 "git rlpromote env freeze <spec.yaml>\n"
+	 "   or: git rlpromote env show <env>[@<n>]\n"
+	 "   or: git rlpromote env list\n"
+	 "   or: git rlpromote env verify <env>[@<n>]\n"
+	 "   or: git rlpromote env checkout <env>[@<n>] <dir>",
+	 "freeze RL test environments into git, show, verify and check them out"},
 	{NULL, NULL, NULL, NULL},
 };
 
