@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "store.h"
+#include "trust.h"
+
 /* Exit codes, as git: 128 fatal, 129 usage. Verdict commands add their own. */
 #define RLP_EXIT_OK 0
 #define RLP_EXIT_FAIL 1
@@ -25,6 +28,17 @@ extern const struct rlp_command rlp_commands[];
 int cmd_gate(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_env(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int eval_run(int argc, char **argv); /* cmd/eval_run.c */
+int cmd_promote(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_current(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_verify_artifact(int argc, char **argv);
 
 /* "fatal: <msg>" on stderr and exit 128. */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -45,5 +59,14 @@ bool want_color(FILE *f);
 
 /* Write a whole string to stdout, dying on a write error (EPIPE included). */
 void write_stdout(const char *s);
+
+/* The repository of the current directory (dies outside one). */
+struct rlp_store *open_store(void);
+/* A revision that must name a commit (dies otherwise). */
+void resolve_commit(git_oid *out, struct rlp_store *store, const char *rev);
+/* Trusted policy and signers from `rev` (NULL: rlpromote.trustedRef or HEAD). */
+struct rlp_trusted *load_trusted(struct rlp_store *store, const char *rev);
+/* 12 hex digits; a few may be in use at once in one printf. */
+const char *short_id(const git_oid *id);
 
 #endif

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "cmd.h"
 #include "error.h"
+#include "evidence.h"
 #include "gate.h"
 #include "json.h"
 #include "policy.h"
@@ -20,6 +21,8 @@ enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
 
 struct gate_opts {
 	const char *policy, *to, *candidate, *baseline, *run_metrics;
+	const char *revision; /* git mode: the candidate commit */
+	const char *policy_rev;
 	enum format format;
 };
 
@@ -32,6 +35,7 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 		{"baseline-results", required_argument, NULL, 'b'},
 		{"run-metrics", required_argument, NULL, 'r'},
 		{"format", required_argument, NULL, 'f'},
+		{"policy-rev", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -47,6 +51,7 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 		case 'c': o->candidate = optarg; break;
 		case 'b': o->baseline = optarg; break;
 		case 'r': o->run_metrics = optarg; break;
+		case 'P': o->policy_rev = optarg; break;
 		case 'f':
 			if (!strcmp(optarg, "text"))
 				o->format = FORMAT_TEXT;
@@ -63,9 +68,18 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 			usage_of("gate", false);
 		}
 	}
+	if (optind < argc)
+		o->revision = argv[optind++];
 	if (optind < argc) {
 		error("unexpected argument '%s'", argv[optind]);
 		usage_of("gate", false);
+	}
+	if (o->revision) {
+		if (!o->to || o->candidate || o->baseline || o->run_metrics || o->policy) {
+			error("gate <candidate> takes --to and finds its evidence in git");
+			usage_of("gate", false);
+		}
+		return;
 	}
 	if (!o->policy || !o->to || !o->candidate) {
 		error("--policy, --to and --candidate-results are required");
@@ -117,6 +131,43 @@ static char *render(const struct gate_opts *o, const struct rlp_gate_result *res
 	return rlp_report_text(&out, res, meta, want_color(stdout)) < 0 ? NULL : out;
 }
 
+static int exit_code_of(const struct rlp_gate_result *res)
+{
+	return res->decision == RLP_GO ? 0 : res->decision == RLP_NOGO ? 1 : RLP_EXIT_HOLD;
+}
+
+/* gate <candidate> --to <stage>: the evidence in git, the trusted policy. */
+static int gate_revision(const struct gate_opts *o)
+{
+	struct rlp_store *store = open_store();
+	struct rlp_trusted *trusted = load_trusted(store, o->policy_rev);
+	struct rlp_evidence ev;
+	git_oid cand;
+	char policy_name[512];
+	int code;
+
+	resolve_commit(&cand, store, o->revision);
+	if (rlp_evidence_gate(&ev, store, trusted->policy, &cand, o->to) < 0)
+		die("%s", rlp_error_last());
+	if (ev.problem[0])
+		warning("%s", ev.problem);
+	snprintf(policy_name, sizeof(policy_name), "%s:%s", trusted->rev, RLP_POLICY_PATH);
+	struct rlp_report_meta meta = {
+		.policy = trusted->policy, .policy_name = policy_name, .candidate = ev.cand_run.path,
+		.baseline = ev.has_base_run ? ev.base_run.path : NULL,
+	};
+	char *text = render(o, ev.result, &meta);
+	if (!text)
+		die("cannot render the report: %s", rlp_error_last());
+	write_stdout(text);
+	free(text);
+	code = exit_code_of(ev.result);
+	rlp_evidence_clear(&ev);
+	rlp_trusted_free(trusted);
+	rlp_store_free(store);
+	return code;
+}
+
 int cmd_gate(int argc, char **argv)
 {
 	struct gate_opts o;
@@ -131,6 +182,8 @@ int cmd_gate(int argc, char **argv)
 	int exit_code;
 
 	parse_options(&o, argc, argv);
+	if (o.revision)
+		return gate_revision(&o);
 	if (rlp_policy_load(&policy, o.policy) < 0)
 		die("%s", rlp_error_last());
 	if (!(promotion = rlp_policy_promotion(policy, o.to)))
@@ -140,7 +193,7 @@ int cmd_gate(int argc, char **argv)
 			promotion->baseline);
 	if (rlp_gate_spec(&spec, policy, o.to) < 0)
 		die("%s", rlp_error_last());
-	rlp_run_metrics_clear(&run);
+	rlp_run_metrics_init(&run);
 	if (o.run_metrics)
 		load_run_metrics(&run, o.run_metrics);
 
@@ -164,7 +217,7 @@ int cmd_gate(int argc, char **argv)
 	write_stdout(text);
 	free(text);
 
-	exit_code = res->decision == RLP_GO ? 0 : res->decision == RLP_NOGO ? 1 : RLP_EXIT_HOLD;
+	exit_code = exit_code_of(res);
 	rlp_gate_result_free(res);
 	rlp_results_free(results[0]);
 	rlp_results_free(results[1]);

@@ -8,7 +8,8 @@
 
 const struct rlp_command rlp_commands[] = {
 	{"gate", cmd_gate,
-	 "git rlpromote gate --policy <file> --to <stage> --candidate-results <jsonl>\n"
+	 "git rlpromote gate <candidate> --to <stage> [--policy-rev <rev>] [--format text|json|markdown]\n"
+	 "   or: git rlpromote gate --policy <file> --to <stage> --candidate-results <jsonl>\n"
 	 "                          [--baseline-results <jsonl>] [--run-metrics <json>]\n"
 	 "                          [--format text|json|markdown]",
 	 "decide GO / NO-GO / HOLD for a promotion from eval results"},
@@ -21,6 +22,27 @@ const struct rlp_command rlp_commands[] = {
 	 "   or: git rlpromote env verify <env>[@<n>]\n"
 	 "   or: git rlpromote env checkout <env>[@<n>] <dir>",
 	 "freeze RL test environments into git, show, verify and check them out"},
+	{"init", cmd_init, "git rlpromote init [--remote <name>]",
+	 "set this repository up: policy, signers file, refspecs, writer"},
+	{"eval", cmd_eval,
+	 "git rlpromote eval run --env <name> [--candidate <rev>] [--repeat <n>]\n"
+	 "   or: git rlpromote eval record --env <name> [--candidate <rev>] [--run-metrics <json>] <results.jsonl>\n"
+	 "   or: git rlpromote eval show <candidate> <env>",
+	 "record eval results of a candidate as a signed run"},
+	{"promote", cmd_promote,
+	 "git rlpromote promote <candidate> --to <stage> [--override --reason <text>] [--policy-rev <rev>]",
+	 "record a signed decision moving a candidate to a stage"},
+	{"rollback", cmd_rollback, "git rlpromote rollback <stage> [--to <decision>] --reason <text>",
+	 "return a stage to an earlier decision's candidate"},
+	{"status", cmd_status, "git rlpromote status", "what every stage holds, verified"},
+	{"current", cmd_current, "git rlpromote current <stage> [--json]",
+	 "the verified candidate a stage holds, for deploy scripts"},
+	{"log", cmd_log, "git rlpromote log <stage>", "the decisions of a stage, newest first"},
+	{"show", cmd_show, "git rlpromote show <decision>", "a decision and its report"},
+	{"verify", cmd_verify, "git rlpromote verify [--all]",
+	 "re-check decisions from their evidence, offline"},
+	{"verify-artifact", cmd_verify_artifact, "git rlpromote verify-artifact <stage> <file>",
+	 "check a downloaded model file against the sha256 a stage pins"},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -30,7 +52,7 @@ static void print_usage(FILE *f)
 	      "commands:\n",
 	      f);
 	for (const struct rlp_command *c = rlp_commands; c->name; c++)
-		fprintf(f, "   %-10s %s\n", c->name, c->summary);
+		fprintf(f, "   %-16s %s\n", c->name, c->summary);
 	fputs("\n'git rlpromote <command> -h' shows a command's options; "
 	      "'git rlpromote --help' opens the manual.\n",
 	      f);

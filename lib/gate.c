@@ -18,7 +18,7 @@ const char *rlp_verdict_name(enum rlp_verdict v)
 	return (unsigned)v < 4 ? names[v] : "ERROR";
 }
 
-const char *rlp_decision_name(enum rlp_decision d)
+const char *rlp_outcome_name(enum rlp_outcome d)
 {
 	static const char *const names[] = {"GO", "NO-GO", "HOLD"};
 	return (unsigned)d < 3 ? names[d] : "HOLD";
@@ -639,6 +639,13 @@ void rlp_gate_result_free(struct rlp_gate_result *result)
 
 /* ---- run-level metrics ---- */
 
+void rlp_run_metrics_init(struct rlp_run_metrics *run)
+{
+	memset(run, 0, sizeof(*run));
+	run->repeats = -1;
+	run->repeats_identical = -1;
+}
+
 void rlp_run_metrics_clear(struct rlp_run_metrics *run)
 {
 	if (!run)
@@ -646,9 +653,7 @@ void rlp_run_metrics_clear(struct rlp_run_metrics *run)
 	for (size_t i = 0; i < run->count; i++)
 		free(run->items[i].name);
 	free(run->items);
-	memset(run, 0, sizeof(*run));
-	run->repeats = -1;
-	run->repeats_identical = -1;
+	rlp_run_metrics_init(run);
 }
 
 int rlp_run_metrics_parse(struct rlp_run_metrics *out, const char *buf, size_t len,
@@ -658,9 +663,7 @@ int rlp_run_metrics_parse(struct rlp_run_metrics *out, const char *buf, size_t l
 	size_t off = 0;
 	int error = 0;
 
-	memset(out, 0, sizeof(*out));
-	out->repeats = -1;
-	out->repeats_identical = -1;
+	rlp_run_metrics_init(out);
 	root = rlp_json_parse(buf, len, &off);
 	if (!root)
 		return rlp_error_set(RLP_EINVALID, "%s: invalid JSON at byte %zu", name, off);

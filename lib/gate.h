@@ -14,7 +14,7 @@
 
 /* Ordered so that the worst of several is the largest (RULES.md). */
 enum rlp_verdict { RLP_PASS = 0, RLP_INCONCLUSIVE = 1, RLP_ERROR_VERDICT = 2, RLP_FAIL = 3 };
-enum rlp_decision { RLP_GO = 0, RLP_NOGO = 1, RLP_HOLD = 2 };
+enum rlp_outcome { RLP_GO = 0, RLP_NOGO = 1, RLP_HOLD = 2 };
 
 /* Run-level figures (run.json, or `gate --run-metrics`): named numbers plus
  * the repeat record the `reproducible` rule reads. */
@@ -58,7 +58,7 @@ struct rlp_rule_result {
 };
 
 struct rlp_gate_result {
-	enum rlp_decision decision;
+	enum rlp_outcome decision;
 	const char *to;              /* target stage (borrowed) */
 	const struct rlp_rule_result *decided_by; /* critical FAIL that decided, else NULL */
 	struct rlp_rule_result *rules;
@@ -89,9 +89,11 @@ void rlp_gate_result_free(struct rlp_gate_result *result);
  * "repeats" (integer) and "repeats_identical" (boolean) feed `reproducible`. */
 int rlp_run_metrics_parse(struct rlp_run_metrics *out, const char *buf, size_t len,
 			  const char *name);
+/* Start empty (repeats unknown); clear frees and starts empty again. */
+void rlp_run_metrics_init(struct rlp_run_metrics *run);
 void rlp_run_metrics_clear(struct rlp_run_metrics *run);
 
 const char *rlp_verdict_name(enum rlp_verdict v);   /* "PASS", ... */
-const char *rlp_decision_name(enum rlp_decision d); /* "GO", "NO-GO", "HOLD" */
+const char *rlp_outcome_name(enum rlp_outcome d); /* "GO", "NO-GO", "HOLD" */
 
 #endif

@@ -52,7 +52,7 @@ int rlp_report_json(struct rlp_json **out, const struct rlp_gate_result *res,
 	struct rlp_json *root = rlp_json_new_object(), *rules;
 
 	*out = NULL;
-	rlp_json_add_string(root, "verdict", rlp_decision_name(res->decision));
+	rlp_json_add_string(root, "verdict", rlp_outcome_name(res->decision));
 	rlp_json_add_string(root, "model", meta->policy->model);
 	rlp_json_add_string(root, "from", p ? p->from : "");
 	rlp_json_add_string(root, "to", res->to);
@@ -142,7 +142,7 @@ static const char *verdict_icon(enum rlp_verdict v)
 	return icons[v];
 }
 
-static const char *decision_icon(enum rlp_decision d)
+static const char *decision_icon(enum rlp_outcome d)
 {
 	static const char *const icons[] = {"✅", "❌", "⏸️"};
 	return icons[d];
@@ -174,7 +174,7 @@ static struct rlp_json *markdown_view(const struct rlp_gate_result *res,
 	struct rlp_json *slices = rlp_json_add_array(v, "slices");
 	size_t counts[4] = {0};
 
-	rlp_json_add_string(v, "verdict", rlp_decision_name(res->decision));
+	rlp_json_add_string(v, "verdict", rlp_outcome_name(res->decision));
 	rlp_json_add_string(v, "icon", decision_icon(res->decision));
 	rlp_json_add_string(v, "model", meta->policy->model);
 	rlp_json_add_string(v, "from", p ? p->from : "");
@@ -310,7 +310,7 @@ int rlp_report_text(char **out, const struct rlp_gate_result *res,
 	}
 
 	rlp_buf_printf(&b, "%s%s%s  %s %s -> %s", pal->decision[res->decision],
-		       rlp_decision_name(res->decision), pal->reset, meta->policy->model,
+		       rlp_outcome_name(res->decision), pal->reset, meta->policy->model,
 		       p ? p->from : "?", res->to);
 	rlp_buf_printf(&b, "  (candidate %zu records", res->candidate_records);
 	if (meta->baseline)

@@ -21,7 +21,7 @@ test_expect_success 'runs as a git subcommand' '
 
 test_expect_success 'gate -h prints its synopsis and exits 0' '
 	git rlpromote gate -h >out &&
-	test_grep "usage: git rlpromote gate --policy <file> --to <stage>" out &&
+	test_grep "or: git rlpromote gate --policy <file> --to <stage>" out &&
 	test_expect_code 129 git rlpromote gate --policy x 2>err &&
 	test_grep "required" err
 '

@@ -65,7 +65,7 @@ static void run_gate(struct fixture *f, const char *rules, const char *cand, con
 		fail_msg("cand: %s", rlp_error_last());
 	if (base && rlp_results_read_buffer(&f->base, base, strlen(base), "base", &f->spec) < 0)
 		fail_msg("base: %s", rlp_error_last());
-	rlp_run_metrics_clear(&f->run);
+	rlp_run_metrics_init(&f->run);
 	if (run_json)
 		assert_int_equal(rlp_run_metrics_parse(&f->run, run_json, strlen(run_json), "run"), 0);
 	struct rlp_gate_input in = {.policy = f->policy, .to = "prod", .candidate = f->cand,

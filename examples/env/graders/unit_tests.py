@@ -1,0 +1,1 @@
+"""Programmatic grader: run the answer's code block against the ticket's unit tests."""

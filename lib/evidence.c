@@ -1,0 +1,174 @@
+/* Gathering a promotion's evidence from git and gating it. */
+#include "evidence.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decision.h"
+#include "env.h"
+#include "error.h"
+
+void rlp_stage_ref(char *buf, size_t size, const struct rlp_policy *policy, const char *stage)
+{
+	snprintf(buf, size, RLP_REF_STAGES "%s/%s", policy->model, stage);
+}
+
+int rlp_stage_candidate(git_oid *candidate, git_oid *decision, struct rlp_store *store,
+			const struct rlp_policy *policy, const char *stage)
+{
+	struct rlp_decision d;
+	char ref[512];
+	git_oid tip;
+	int error;
+
+	rlp_stage_ref(ref, sizeof(ref), policy, stage);
+	if ((error = git_reference_name_to_id(&tip, store->repo, ref)) < 0)
+		return error == GIT_ENOTFOUND
+			       ? rlp_error_set(RLP_ENOTFOUND, "stage '%s' holds no model yet", stage)
+			       : rlp_git_error(error, ref);
+	if ((error = rlp_decision_load(&d, store, &tip)) < 0)
+		return error;
+	git_oid_cpy(candidate, &d.candidate);
+	if (decision)
+		git_oid_cpy(decision, &tip);
+	rlp_decision_clear(&d);
+	return 0;
+}
+
+int rlp_env_tip(git_oid *commit, unsigned *version, struct rlp_store *store, const char *env)
+{
+	git_oid *chain = NULL;
+	size_t n = 0;
+	char ref[512];
+	int error;
+
+	snprintf(ref, sizeof(ref), RLP_REF_ENVS "%s", env);
+	if ((error = git_reference_name_to_id(commit, store->repo, ref)) < 0)
+		return error == GIT_ENOTFOUND
+			       ? rlp_error_set(RLP_ENOTFOUND, "environment '%s' was never frozen", env)
+			       : rlp_git_error(error, ref);
+	if ((error = rlp_env_chain(&chain, &n, store, commit)) < 0)
+		return error;
+	free(chain);
+	*version = (unsigned)n;
+	return 0;
+}
+
+/* The newest run of `candidate` on the env version the promotion names. */
+static int find_run(struct rlp_run_ref *out, bool *found, struct rlp_evidence *ev,
+		    struct rlp_store *store, const git_oid *candidate, const char *who)
+{
+	struct rlp_run_ref *runs = NULL;
+	size_t n = 0, stale = 0;
+	int error;
+
+	*found = false;
+	if ((error = rlp_runs_find(&runs, &n, store, candidate, ev->promotion->env)) < 0)
+		return error;
+	for (size_t i = 0; i < n && !*found; i++) {
+		struct rlp_run_data d;
+		if ((error = rlp_run_load(&d, store, &runs[i])) < 0)
+			break;
+		if (git_oid_equal(&d.env_commit, &ev->env_commit)) {
+			*out = runs[i];
+			*found = true;
+		} else {
+			stale++;
+		}
+		rlp_run_data_clear(&d);
+	}
+	free(runs);
+	if (error < 0)
+		return error;
+	if (!*found && !ev->problem[0])
+		snprintf(ev->problem, sizeof(ev->problem), "no %s run on %s@%u (%zu on older versions)",
+			 who, ev->promotion->env, ev->env_version, stale);
+	return 0;
+}
+
+static int load_results(struct rlp_results **out, struct rlp_run_data *d,
+			const struct rlp_results_spec *spec, const struct rlp_run_ref *ref)
+{
+	return rlp_results_read_buffer(out, d->results, d->results_len, ref->path, spec);
+}
+
+int rlp_evidence_gate(struct rlp_evidence *ev, struct rlp_store *store,
+		      const struct rlp_policy *policy, const git_oid *candidate, const char *to)
+{
+	const struct rlp_promotion *p = rlp_policy_promotion(policy, to);
+	char ref[512];
+	int error;
+
+	memset(ev, 0, sizeof(*ev));
+	rlp_run_metrics_init(&ev->cand_data.metrics);
+	rlp_run_metrics_init(&ev->base_data.metrics);
+	ev->policy = policy;
+	ev->promotion = p;
+	git_oid_cpy(&ev->candidate, candidate);
+	if (!p)
+		return rlp_error_set(RLP_ENOTFOUND, "policy has no promotion to stage '%s'", to);
+
+	rlp_stage_ref(ref, sizeof(ref), policy, to);
+	if (git_reference_name_to_id(&ev->stage_tip, store->repo, ref) == 0)
+		ev->has_stage_tip = true;
+	if (p->baseline) {
+		error = rlp_stage_candidate(&ev->baseline, NULL, store, policy, p->baseline);
+		if (error == 0)
+			ev->has_baseline = true;
+		else if (error == RLP_ENOTFOUND)
+			snprintf(ev->problem, sizeof(ev->problem), "%s", rlp_error_last());
+		else
+			return error;
+	}
+	if (p->env) {
+		error = rlp_env_tip(&ev->env_commit, &ev->env_version, store, p->env);
+		if (error == RLP_ENOTFOUND)
+			snprintf(ev->problem, sizeof(ev->problem), "%s", rlp_error_last());
+		else if (error < 0)
+			return error;
+		if (error == 0 &&
+		    (error = find_run(&ev->cand_run, &ev->has_cand_run, ev, store, candidate,
+				      "candidate")) < 0)
+			return error;
+		if (error == 0 && ev->has_baseline &&
+		    (error = find_run(&ev->base_run, &ev->has_base_run, ev, store, &ev->baseline,
+				      "baseline")) < 0)
+			return error;
+	}
+	if (!ev->has_cand_run)
+		return rlp_error_set(RLP_ENOTFOUND, "%s",
+				     ev->problem[0] ? ev->problem : "no candidate run to gate");
+	return rlp_evidence_evaluate(ev, store);
+}
+
+int rlp_evidence_evaluate(struct rlp_evidence *ev, struct rlp_store *store)
+{
+	const char *to = ev->promotion->to;
+	int error;
+
+	if ((error = rlp_gate_spec(&ev->spec, ev->policy, to)) < 0 ||
+	    (error = rlp_run_load(&ev->cand_data, store, &ev->cand_run)) < 0 ||
+	    (error = load_results(&ev->cand, &ev->cand_data, &ev->spec, &ev->cand_run)) < 0)
+		return error;
+	if (ev->has_base_run &&
+	    ((error = rlp_run_load(&ev->base_data, store, &ev->base_run)) < 0 ||
+	     (error = load_results(&ev->base, &ev->base_data, &ev->spec, &ev->base_run)) < 0))
+		return error;
+	struct rlp_gate_input in = {
+		.policy = ev->policy, .to = to, .candidate = ev->cand, .baseline = ev->base,
+		.spec = &ev->spec, .run = &ev->cand_data.metrics,
+	};
+	return rlp_gate_evaluate(&ev->result, &in);
+}
+
+void rlp_evidence_clear(struct rlp_evidence *ev)
+{
+	rlp_gate_result_free(ev->result);
+	rlp_results_free(ev->cand);
+	rlp_results_free(ev->base);
+	rlp_run_data_clear(&ev->cand_data);
+	rlp_run_data_clear(&ev->base_data);
+	rlp_gate_spec_free(&ev->spec);
+	memset(ev, 0, sizeof(*ev));
+}

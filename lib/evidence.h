@@ -1,0 +1,55 @@
+/*
+ * The git-backed gate: find in git the evidence a promotion needs (the
+ * candidate's newest run on the policy's env version, the baseline the
+ * target stage holds and its run) and run the same gate engine on it. The
+ * CLI, `promote`, `verify` and the hooks all go through here.
+ */
+#ifndef RLP_EVIDENCE_H
+#define RLP_EVIDENCE_H
+
+#include <stdbool.h>
+
+#include "gate.h"
+#include "runs.h"
+#include "store.h"
+
+struct rlp_evidence {
+	const struct rlp_policy *policy; /* borrowed */
+	const struct rlp_promotion *promotion;
+	git_oid candidate;
+	git_oid env_commit;   /* the env version the runs must use (zero without env) */
+	unsigned env_version;
+	bool has_stage_tip;   /* the target stage's current decision */
+	git_oid stage_tip;
+	bool has_baseline;    /* the candidate the baseline stage holds */
+	git_oid baseline;
+	bool has_cand_run, has_base_run;
+	struct rlp_run_ref cand_run, base_run;
+	struct rlp_run_data cand_data, base_data;
+	struct rlp_results_spec spec;
+	struct rlp_results *cand, *base;
+	struct rlp_gate_result *result;
+	char problem[256]; /* why evidence is missing, for reports ("" when complete) */
+};
+
+/* Gather and gate. Missing evidence is not an error: the gate then says
+ * HOLD through on_missing, and `problem` says what was missing. Errors are
+ * for broken data (a malformed run, unreadable objects). */
+int rlp_evidence_gate(struct rlp_evidence *ev, struct rlp_store *store,
+		      const struct rlp_policy *policy, const git_oid *candidate, const char *to);
+/* Load the runs ev names (cand_run, and base_run when has_base_run) and gate
+ * them: how `verify` re-checks a decision from the evidence it recorded. */
+int rlp_evidence_evaluate(struct rlp_evidence *ev, struct rlp_store *store);
+void rlp_evidence_clear(struct rlp_evidence *ev);
+
+/* refs/rlpromote/stages/<model>/<stage> */
+void rlp_stage_ref(char *buf, size_t size, const struct rlp_policy *policy, const char *stage);
+
+/* The candidate a stage holds now: RLP_ENOTFOUND when it holds none. */
+int rlp_stage_candidate(git_oid *candidate, git_oid *decision, struct rlp_store *store,
+			const struct rlp_policy *policy, const char *stage);
+
+/* The env's current version: RLP_ENOTFOUND when it was never frozen. */
+int rlp_env_tip(git_oid *commit, unsigned *version, struct rlp_store *store, const char *env);
+
+#endif

@@ -1,0 +1,148 @@
+/* Re-checking decisions from their evidence. */
+#include "verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "json.h"
+
+static int check_signer(struct rlp_store *store, const struct rlp_trusted *trusted,
+			const git_oid *commit, enum rlp_role role, time_t at, const char *what)
+{
+	struct rlp_verified who;
+	int error = rlp_sign_verify_commit(&who, store->repo, commit, &trusted->trust, at);
+
+	if (error < 0) /* unsigned, misplaced or bad: the reason says which */
+		return rlp_error_wrap(RLP_EINVALID, "%s %.12s", what, git_oid_tostr_s(commit));
+	if (!rlp_trusted_has_role(trusted, role, who.principal))
+		return rlp_error_set(RLP_EINVALID, "%s %.12s is signed by '%s', who has no %s role",
+				     what, git_oid_tostr_s(commit), who.principal, rlp_role_name(role));
+	return 0;
+}
+
+int rlp_verify_decision_signer(struct rlp_store *store, const struct rlp_trusted *trusted,
+			       const struct rlp_decision *d, time_t at)
+{
+	enum rlp_role role = d->kind == RLP_DECISION_OVERRIDE ? RLP_ROLE_OVERRIDE : RLP_ROLE_PROMOTE;
+	return check_signer(store, trusted, &d->commit, role, at, "decision");
+}
+
+/* runs.<key> of decision.json into a run reference. */
+static int run_ref(struct rlp_run_ref *out, bool *has, const struct rlp_json *runs, const char *key)
+{
+	const struct rlp_json *r = rlp_json_get(runs, key);
+	const char *writer = rlp_json_string(rlp_json_get(r, "writer"));
+	const char *commit = rlp_json_string(rlp_json_get(r, "commit"));
+	const char *path = rlp_json_string(rlp_json_get(r, "path"));
+
+	*has = false;
+	memset(out, 0, sizeof(*out));
+	if (!r || rlp_json_is_null(r))
+		return 0;
+	if (!writer || !commit || !path || strlen(writer) >= sizeof(out->writer) ||
+	    strlen(path) >= sizeof(out->path) || git_oid_fromstr(&out->commit, commit) < 0 ||
+	    strncmp(path, "runs/", 5))
+		return rlp_error_set(RLP_EINVALID, "decision.json: malformed runs.%s", key);
+	strcpy(out->writer, writer);
+	strcpy(out->path, path);
+	const char *slash = strrchr(path, '/');
+	snprintf(out->run_id, sizeof(out->run_id), "%s", slash ? slash + 1 : path);
+	*has = true;
+	return 0;
+}
+
+/* The evidence of a promotion, re-gated under the trusted policy. */
+static int verify_promotion(struct rlp_store *store, const struct rlp_trusted *trusted,
+			    const struct rlp_decision *d, time_t at)
+{
+	struct rlp_json *root = rlp_json_parse(d->json, d->json_len, NULL);
+	const struct rlp_json *runs = rlp_json_get(root, "runs"), *env = rlp_json_get(root, "env");
+	const char *env_commit = rlp_json_string(rlp_json_get(env, "commit"));
+	struct rlp_evidence ev;
+	int error;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.policy = trusted->policy;
+	if (!(ev.promotion = rlp_policy_promotion(trusted->policy, d->stage))) {
+		error = rlp_error_set(RLP_EINVALID, "the trusted policy has no promotion to '%s'",
+				      d->stage);
+		goto done;
+	}
+	if ((error = run_ref(&ev.cand_run, &ev.has_cand_run, runs, "candidate")) < 0 ||
+	    (error = run_ref(&ev.base_run, &ev.has_base_run, runs, "baseline")) < 0)
+		goto done;
+	if (!ev.has_cand_run) {
+		error = rlp_error_set(RLP_EINVALID, "a promotion without a candidate run");
+		goto done;
+	}
+	if (!env_commit || git_oid_fromstr(&ev.env_commit, env_commit) < 0) {
+		error = rlp_error_set(RLP_EINVALID, "decision.json: malformed env.commit");
+		goto done;
+	}
+	if ((error = check_signer(store, trusted, &ev.cand_run.commit, RLP_ROLE_EVAL, at,
+				  "candidate run")) < 0 ||
+	    (ev.has_base_run && (error = check_signer(store, trusted, &ev.base_run.commit,
+						      RLP_ROLE_EVAL, at, "baseline run")) < 0))
+		goto done;
+	if ((error = rlp_evidence_evaluate(&ev, store)) < 0)
+		goto done;
+	if (!git_oid_equal(&ev.cand_data.candidate, &d->candidate) ||
+	    (ev.has_base_run && d->has_baseline && !git_oid_equal(&ev.base_data.candidate, &d->baseline))) {
+		error = rlp_error_set(RLP_EINVALID, "the runs are not of the decision's candidate and baseline");
+		goto done;
+	}
+	if (!git_oid_equal(&ev.cand_data.env_commit, &ev.env_commit) ||
+	    (ev.has_base_run && !git_oid_equal(&ev.base_data.env_commit, &ev.env_commit))) {
+		error = rlp_error_set(RLP_EINVALID, "a run used another env version than the decision's %.12s",
+				      git_oid_tostr_s(&ev.env_commit));
+		goto done;
+	}
+	if ((error = rlp_run_check_summary(&ev.cand_data, ev.cand_run.path)) < 0 ||
+	    (ev.has_base_run && (error = rlp_run_check_summary(&ev.base_data, ev.base_run.path)) < 0)) {
+		error = RLP_EINVALID;
+		goto done;
+	}
+	if (ev.result->decision != RLP_GO)
+		error = rlp_error_set(RLP_EINVALID, "the evidence recomputes to %s under %s:%s",
+				      rlp_outcome_name(ev.result->decision), trusted->rev,
+				      RLP_POLICY_PATH);
+	else if (strcmp(d->verdict, "GO"))
+		error = rlp_error_set(RLP_EINVALID, "a promotion recorded as %s", d->verdict);
+done:
+	rlp_evidence_clear(&ev);
+	rlp_json_free(root);
+	return error;
+}
+
+int rlp_verify_decision(struct rlp_store *store, const struct rlp_trusted *trusted,
+			const git_oid *decision, time_t at)
+{
+	struct rlp_decision d;
+	int error;
+
+	if ((error = rlp_decision_load(&d, store, decision)) < 0)
+		return error == RLP_ENOTFOUND ? RLP_EINVALID : error;
+	if (strcmp(d.model, trusted->policy->model)) {
+		error = rlp_error_set(RLP_EINVALID, "decision of model '%s', policy is for '%s'",
+				      d.model, trusted->policy->model);
+		goto done;
+	}
+	if ((error = rlp_verify_decision_signer(store, trusted, &d, at)) < 0)
+		goto done;
+	switch (d.kind) {
+	case RLP_DECISION_PROMOTE:
+		error = verify_promotion(store, trusted, &d, at);
+		break;
+	case RLP_DECISION_OVERRIDE:
+	case RLP_DECISION_ROLLBACK:
+		if (!d.reason || !*d.reason)
+			error = rlp_error_set(RLP_EINVALID, "%s without a reason",
+					      rlp_decision_kind_name(d.kind));
+		break;
+	}
+done:
+	rlp_decision_clear(&d);
+	return error;
+}
