@@ -229,7 +229,13 @@ int eval_run(int argc, char **argv)
 	run.env_name = env;
 	run.results = first;
 	run.results_len = first_len;
-	run.command = spec->command[0];
+	struct rlp_buf argv_text = RLP_BUF_INIT;
+	for (size_t i = 0; spec->command[i]; i++)
+		rlp_buf_printf(&argv_text, "%s%s", i ? " " : "", spec->command[i]);
+	char *command = NULL;
+	if (rlp_buf_detach(&command, &argv_text) < 0)
+		die("out of memory");
+	run.command = command;
 	run.repeats = repeat;
 	run.repeats_identical = repeat >= 2 ? identical : -1;
 	if (rlp_run_record(&ref, store, &run) < 0)
@@ -239,6 +245,7 @@ int eval_run(int argc, char **argv)
 	       repeat == 1 ? "" : "s",
 	       repeat < 2 ? "reproducibility not checked" : identical ? "identical metrics"
 								 : "METRICS DIFFER");
+	free(command);
 	free(first);
 	free(first_summary);
 	rlp_envspec_free(spec);

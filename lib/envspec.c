@@ -303,7 +303,8 @@ static int parse_graders(const struct es_ctx *c, const struct es_node *v, struct
 static int parse_spec(const struct es_ctx *c, const struct es_node *root, struct rlp_envspec *s)
 {
 	static const char *const keys[] = {"version", "name", "description", "seed", "time",
-		"decoding", "command", "inputs", "tools", "rag_index", "filesystem", "graders", NULL};
+		"decoding", "command", "harness", "inputs", "tools", "rag_index", "filesystem", "graders",
+		NULL};
 	static const char *const frozen[] = {"seed", "time", "decoding", NULL};
 	char desc[ES_SHOW_MAX + 24];
 	const struct es_node *v;
@@ -344,6 +345,10 @@ static int parse_spec(const struct es_ctx *c, const struct es_node *root, struct
 	if ((err = parse_decoding(c, es_map_get(root, "decoding"), s)) < 0)
 		return err;
 	if ((v = es_map_get(root, "command")) && (err = parse_command(c, v, s)) < 0)
+		return err;
+	/* the code `command` runs is frozen with the rest */
+	if ((v = es_map_get(root, "harness")) &&
+	    (err = get_path(c, v, "harness", RLP_ENV_PATH_ANY, &s->harness)) < 0)
 		return err;
 	if ((err = get_path(c, es_map_get(root, "inputs"), "inputs", RLP_ENV_PATH_ANY,
 			    &s->inputs)) < 0)
@@ -418,6 +423,7 @@ void rlp_envspec_free(struct rlp_envspec *s)
 	}
 	free(s->tools);
 	free(s->rag_index);
+	free(s->harness);
 	free(s->filesystem);
 	for (size_t i = 0; i < s->ngraders; i++) {
 		free(s->graders[i].name);

@@ -11,6 +11,7 @@
  *   time: "2026-01-01T00:00:00Z"      # the frozen clock (RFC 3339, UTC)
  *   decoding: {temperature: 0, top_p: 1, max_tokens: 1024, allow_sampling: false}
  *   command: [python3, run.py]        # what `eval run` executes
+ *   harness: run.py                   # file or directory: the code the command runs
  *   inputs: heldout/                  # file or directory
  *   tools: {search: {fixture: fixtures/search.jsonl}}
  *   rag_index: index/                 # file or directory
@@ -75,6 +76,7 @@ struct rlp_envspec {
 	} decoding;
 	char **command;     /* NULL-terminated argv; NULL when absent */
 	size_t ncommand;
+	char *harness;      /* the eval harness (file or directory); NULL when absent */
 	char *inputs;
 	struct rlp_env_tool *tools; /* sorted by name */
 	size_t ntools;

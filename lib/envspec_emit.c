@@ -150,6 +150,7 @@ static void spec(struct emitter *e, const struct rlp_envspec *s)
 			string(e, s->command[i]);
 		end(e, false);
 	}
+	key_string(e, "harness", s->harness);
 	key_string(e, "inputs", s->inputs);
 	if (s->ntools) {
 		scalar(e, "tools", YAML_PLAIN_SCALAR_STYLE);
