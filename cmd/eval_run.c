@@ -82,11 +82,15 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
-/* One repeat: a fresh directory, the env materialized, the command run in it. */
-static char *run_once(size_t *len, struct rlp_store *store, const git_oid *env_commit,
-		      const struct rlp_envspec *spec, const git_oid *candidate, int repeat)
+/* One repeat: a fresh directory, the env materialized, the command run in
+ * it. Returns the results; *metrics gets the run-level figures the command
+ * wrote to $RLPROMOTE_RUN_METRICS (NULL when it wrote none). */
+static char *run_once(size_t *len, char **metrics, struct rlp_store *store,
+		      const git_oid *env_commit, const struct rlp_envspec *spec,
+		      const git_oid *candidate, int repeat)
 {
 	char tmp[] = "/tmp/rlpromote-eval-XXXXXX", envdir[64], results[80], seed[32], epoch[32];
+	char metrics_path[80];
 	char cand[GIT_OID_HEXSZ + 1];
 	struct run_env e = {{NULL}, 0};
 	posix_spawn_file_actions_t fa;
@@ -98,6 +102,7 @@ static char *run_once(size_t *len, struct rlp_store *store, const git_oid *env_c
 		die("cannot create a temporary directory: %s", strerror(errno));
 	snprintf(envdir, sizeof(envdir), "%s/env", tmp);
 	snprintf(results, sizeof(results), "%s/results.jsonl", tmp);
+	snprintf(metrics_path, sizeof(metrics_path), "%s/run-metrics.json", tmp);
 	if (mkdir(envdir, 0700) < 0 || rlp_env_materialize(store, env_commit, envdir) < 0)
 		die("cannot materialize the environment: %s", rlp_error_last());
 	snprintf(seed, sizeof(seed), "%llu", (unsigned long long)spec->seed);
@@ -110,6 +115,7 @@ static char *run_once(size_t *len, struct rlp_store *store, const git_oid *env_c
 	env_add(&e, "RLPROMOTE_ENV_DIR", envdir);
 	env_add(&e, "RLPROMOTE_CANDIDATE", cand);
 	env_add(&e, "RLPROMOTE_RESULTS", results);
+	env_add(&e, "RLPROMOTE_RUN_METRICS", metrics_path);
 	env_add(&e, "RLPROMOTE_GIT_DIR", git_repository_path(store->repo));
 	const char *faketime = faketime_library();
 	if (faketime) {
@@ -137,6 +143,10 @@ static char *run_once(size_t *len, struct rlp_store *store, const git_oid *env_c
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 	if (rlp_read_file(&data, len, results, RLP_RESULTS_MAX) < 0)
 		die("the command wrote no results to $RLPROMOTE_RESULTS: %s", rlp_error_last());
+	*metrics = NULL;
+	int error = rlp_read_file(metrics, NULL, metrics_path, 1u << 20);
+	if (error < 0 && error != RLP_ENOTFOUND)
+		die("%s", rlp_error_last());
 	nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(envp);
 	for (size_t i = 0; i < e.n; i++)
@@ -204,20 +214,29 @@ int eval_run(int argc, char **argv)
 	if (!spec->command || !spec->command[0])
 		die("environment '%s' names no command to run", env);
 
-	char *first = NULL, *first_summary = NULL;
+	char *first = NULL, *first_summary = NULL, *first_metrics = NULL;
 	size_t first_len = 0;
 	int identical = 1;
 	for (long r = 1; r <= repeat; r++) {
 		size_t len;
-		char *data = run_once(&len, store, &run.env_commit, spec, &run.candidate, (int)r), *sum;
+		char *metrics, *sum;
+		char *data = run_once(&len, &metrics, store, &run.env_commit, spec, &run.candidate,
+				      (int)r);
 		if (rlp_summary_compute(&sum, data, len, "$RLPROMOTE_RESULTS") < 0)
 			die("%s", rlp_error_last());
 		if (!first) {
 			first = data;
 			first_len = len;
 			first_summary = sum;
+			first_metrics = metrics;
 			continue;
 		}
+		if (identical && (!metrics != !first_metrics ||
+				  (metrics && strcmp(metrics, first_metrics)))) {
+			identical = 0;
+			fprintf(stderr, "repeats differ in their run metrics\n");
+		}
+		free(metrics);
 		/* identical metrics: the per-tag summaries agree */
 		if (identical && strcmp(sum, first_summary)) {
 			identical = 0;
@@ -226,6 +245,12 @@ int eval_run(int argc, char **argv)
 		free(sum);
 		free(data);
 	}
+	struct rlp_run_metrics figures;
+	rlp_run_metrics_init(&figures);
+	if (first_metrics && rlp_run_metrics_parse(&figures, first_metrics, strlen(first_metrics),
+						   "$RLPROMOTE_RUN_METRICS") < 0)
+		die("%s", rlp_error_last());
+	run.metrics = first_metrics ? &figures : NULL;
 	run.env_name = env;
 	run.results = first;
 	run.results_len = first_len;
@@ -246,6 +271,8 @@ int eval_run(int argc, char **argv)
 	       repeat < 2 ? "reproducibility not checked" : identical ? "identical metrics"
 								 : "METRICS DIFFER");
 	free(command);
+	rlp_run_metrics_clear(&figures);
+	free(first_metrics);
 	free(first);
 	free(first_summary);
 	rlp_envspec_free(spec);

@@ -64,9 +64,10 @@ int cmd_init(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"remote", required_argument, NULL, 'r'},
+		{"writer", required_argument, NULL, 'w'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *remote = "origin";
+	const char *remote = "origin", *writer = NULL;
 	git_config *cfg = NULL;
 	char *tmpl = NULL, name[256], value[512];
 	int c, changes = 0;
@@ -76,6 +77,8 @@ int cmd_init(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (c == 'r')
 			remote = optarg;
+		else if (c == 'w')
+			writer = optarg;
 		else
 			usage_of("init", false);
 	}
@@ -98,7 +101,12 @@ int cmd_init(int argc, char **argv)
 
 	if (git_repository_config(&cfg, store->repo) < 0)
 		die("cannot open git config");
-	config_default(cfg, "rlpromote.writer", store->writer, &changes);
+	/* runs go to refs/rlpromote/runs/<writer>: pinned only when asked, else
+	 * each person's (or CI's) user.email at the time of the run */
+	if (writer)
+		config_default(cfg, "rlpromote.writer", writer, &changes);
+	else
+		printf("writer: %s (your user.email; pin one with --writer)\n", store->writer);
 	config_default(cfg, "gpg.ssh.allowedSignersFile", RLP_ALLOWED_SIGNERS_PATH, &changes);
 	/* fetch aside (git rlpromote sync verifies, then fast-forwards); push the
 	 * local chains and notes along with the current branch */

@@ -22,7 +22,7 @@ const struct rlp_command rlp_commands[] = {
 	 "   or: git rlpromote env verify <env>[@<n>]\n"
 	 "   or: git rlpromote env checkout <env>[@<n>] <dir>",
 	 "freeze RL test environments into git, show, verify and check them out"},
-	{"init", cmd_init, "git rlpromote init [--remote <name>]",
+	{"init", cmd_init, "git rlpromote init [--remote <name>] [--writer <name>]",
 	 "set this repository up: policy, signers file, refspecs, writer"},
 	{"eval", cmd_eval,
 	 "git rlpromote eval run --env <name> [--candidate <rev>] [--repeat <n>]\n"

@@ -23,10 +23,10 @@ SEED = "1234"  # env/env.yaml's seed
 SLICES = [("headache_red_flags", 380), ("search_api_debugging", 400), ("version_pinning", 380),
           ("formatting", 420), ("math", 400), ("division", 360), ("tools", 380), ("safety", 380)]
 MODELS = {
-    "baseline": {"name": "baseline", "pass_rates": {}, "latency_scale": 1.0},
-    "candidate-v1": {"name": "candidate-v1", "latency_scale": 1.02, "pass_rates": {
+    "baseline": {"name": "baseline", "pass_rates": {}, "latency_scale": 1.0, "kl_to_base": 0.071},
+    "candidate-v1": {"name": "candidate-v1", "latency_scale": 1.02, "kl_to_base": 0.092, "pass_rates": {
         "version_pinning": 0.46, "search_api_debugging": 0.78, "division": 0.86}},
-    "candidate-v2": {"name": "candidate-v2", "latency_scale": 1.01, "pass_rates": {
+    "candidate-v2": {"name": "candidate-v2", "latency_scale": 1.01, "kl_to_base": 0.084, "pass_rates": {
         "version_pinning": 0.93, "search_api_debugging": 0.90, "division": 0.87,
         "headache_red_flags": 0.94, "tools": 0.96}},
 }

@@ -199,8 +199,9 @@ static int build_texts(struct decision_text *t, struct rlp_store *store,
 	struct rlp_json *runs = rlp_json_add_object(root, "runs");
 	add_run(runs, "candidate", ev->has_cand_run, &ev->cand_run);
 	add_run(runs, "baseline", ev->has_base_run, &ev->base_run);
+	/* the gate's outcome; NONE when there was no evidence to gate */
 	rlp_json_add_string(root, "verdict",
-			    ev->result ? rlp_outcome_name(ev->result->decision) : "HOLD");
+			    ev->result ? rlp_outcome_name(ev->result->decision) : "NONE");
 	rlp_json_add_string(root, "actor", actor);
 	if (reason)
 		rlp_json_add_string(root, "reason", reason);

@@ -46,9 +46,15 @@ record() { # <tag> <results file>
 }
 
 test_expect_success 'init is idempotent and sets refspecs and the writer' '
-	git init -q r && cd r && git rlpromote init >out &&
+	git init -q r && cd r && git config user.email "Dev.One@example.com" &&
+	git rlpromote init >out &&
 	test_grep "wrote .rlpromote/policy.yaml" out &&
+	test_grep "writer: Dev.One-example.com" out &&
+	echo "# mine" >>.rlpromote/policy.yaml &&
 	git rlpromote init >out2 && test_grep "already set up" out2 &&
+	tail -n 1 .rlpromote/policy.yaml | grep -q "# mine" &&
+	git rlpromote init --writer ci-runner-7 >out3 &&
+	test "$(git config rlpromote.writer)" = ci-runner-7 &&
 	git config --get-all remote.origin.fetch | grep -q "refs/rlpromote-remote/origin" &&
 	git config --get-all remote.origin.push | grep -q "^refs/rlpromote/\*:refs/rlpromote/\*$" &&
 	git rlpromote policy check .rlpromote/policy.yaml >/dev/null

@@ -60,6 +60,10 @@ def main():
         check=True, capture_output=True, text=True).stdout)
     write_jsonl(os.environ["RLPROMOTE_RESULTS"],
                 evaluate(inputs, behaviour, os.environ["RLPROMOTE_SEED"]))
+    # run-level figures: the policy's kl rule reads run.kl_to_base
+    if "RLPROMOTE_RUN_METRICS" in os.environ:
+        with open(os.environ["RLPROMOTE_RUN_METRICS"], "w") as f:
+            json.dump({"kl_to_base": behaviour.get("kl_to_base", 0.0)}, f)
 
 
 if __name__ == "__main__":
