@@ -39,6 +39,8 @@ const struct rlp_command rlp_commands[] = {
 	 "the verified candidate a stage holds, for deploy scripts"},
 	{"log", cmd_log, "git rlpromote log <stage>", "the decisions of a stage, newest first"},
 	{"show", cmd_show, "git rlpromote show <decision>", "a decision and its report"},
+	{"sync", cmd_sync, "git rlpromote sync [<remote>]",
+	 "verify what git fetch put aside, then fast-forward the local chains"},
 	{"verify", cmd_verify, "git rlpromote verify [--all]",
 	 "re-check decisions from their evidence, offline"},
 	{"verify-artifact", cmd_verify_artifact, "git rlpromote verify-artifact <stage> <file>",
