@@ -21,11 +21,12 @@ cand=$data/cand-$n.jsonl base=$data/base-$n.jsonl
 [ -s "$base" ] || /usr/bin/python3 "$top/bench/gen_results.py" --n "$n" --seed 2 --pass-rate 0.87 --out "$base"
 cat "$cand" "$base" >/dev/null # page cache, as for every run below
 
-measure() { # <label> <command...>: prints "seconds maxrss_kb" of the best of 3
-	local best_s= best_kb= i s kb
-	for i in 1 2 3; do
+measure() { # <runs> <command...>: prints "seconds maxrss_kb" of the best run
+	local runs=$1 best_s= best_kb= i s kb
+	shift
+	for i in $(seq "$runs"); do
 		/usr/bin/time -f '%e %M' -o "$data/time" "$@" >/dev/null 2>&1 || true
-		read -r s kb <"$data/time"
+		read -r s kb < <(tail -n 1 "$data/time")
 		if [ -z "$best_s" ] || awk "BEGIN{exit !($s < $best_s)}"; then
 			best_s=$s best_kb=$kb
 		fi
@@ -36,9 +37,9 @@ measure() { # <label> <command...>: prints "seconds maxrss_kb" of the best of 3
 tags=$(grep -o '{tags: \[[a-z_]*\]}' "$top/bench/policy-20.yaml" | sed 's/.*\[\(.*\)\].*/\1/' | paste -sd, -)
 echo "records: $n candidate + $n baseline ($(du -h "$cand" | cut -f1) each), 20 slices, 10 rules, $(nproc) cores"
 
-read -r gate_s gate_kb < <(measure gate "$build/git-rlpromote" gate --policy "$top/bench/policy-20.yaml" \
+read -r gate_s gate_kb < <(measure 5 "$build/git-rlpromote" gate --policy "$top/bench/policy-20.yaml" \
 	--to staging --candidate-results "$cand" --baseline-results "$base" --format json)
-read -r py_s py_kb < <(measure python /usr/bin/python3 "$top/bench/aggregate.py" "$tags" "$cand" "$base")
+read -r py_s py_kb < <(measure 1 /usr/bin/python3 "$top/bench/aggregate.py" "$tags" "$cand" "$base")
 
 awk -v gs="$gate_s" -v gk="$gate_kb" -v ps="$py_s" -v pk="$py_kb" 'BEGIN {
 	printf "%-28s %8.2f s %8.0f MB\n", "git rlpromote gate", gs, gk / 1024

@@ -158,13 +158,13 @@ static int members_of_slice(struct gate_members *m, const struct rlp_results *r,
 			continue;
 		if (m->n == cap) {
 			size_t ncap = cap ? cap * 2 : 64;
-			size_t *grown = realloc(m->idx, ncap * sizeof(*grown));
+			uint32_t *grown = realloc(m->idx, ncap * sizeof(*grown));
 			if (!grown)
 				return rlp_error_set(RLP_ENOMEM, "out of memory");
 			m->idx = grown;
 			cap = ncap;
 		}
-		m->idx[m->n++] = i;
+		m->idx[m->n++] = (uint32_t)i;
 	}
 	return 0;
 }
@@ -176,7 +176,7 @@ static int members_all(struct gate_members *m, const struct rlp_results *r)
 	if (!m->idx)
 		return rlp_error_set(RLP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < m->n; i++)
-		m->idx[i] = i;
+		m->idx[i] = (uint32_t)i;
 	return 0;
 }
 
@@ -544,6 +544,9 @@ static int ctx_init(struct gate_ctx *ctx, const struct rlp_gate_input *in)
 	ctx->base_slice = calloc(ns ? ns : 1, sizeof(*ctx->base_slice));
 	if (!ctx->cand_slice || !ctx->base_slice)
 		return rlp_error_set(RLP_ENOMEM, "out of memory");
+	if (rlp_results_count(in->candidate) > INT32_MAX ||
+	    (in->baseline && rlp_results_count(in->baseline) > INT32_MAX))
+		return rlp_error_set(RLP_EINVALID, "more than %d distinct ids", INT32_MAX);
 	if ((error = members_all(&ctx->cand_all, in->candidate)) < 0)
 		return error;
 	for (size_t s = 0; s < ns; s++)
@@ -563,7 +566,7 @@ static int ctx_init(struct gate_ctx *ctx, const struct rlp_gate_input *in)
 	if (!ctx->base_of)
 		return rlp_error_set(RLP_ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		ctx->base_of[i] = rlp_results_find(in->baseline, rlp_results_id(in->candidate, i));
+		ctx->base_of[i] = (int32_t)rlp_results_find(in->baseline, rlp_results_id(in->candidate, i));
 	return 0;
 }
 

@@ -3,12 +3,15 @@
 #ifndef RLP_GATE_PRIVATE_H
 #define RLP_GATE_PRIVATE_H
 
+#include <stdint.h>
+
 #include "gate.h"
 #include "stats.h"
 
-/* The ids of one side that belong to a slice (or to every slice: all). */
+/* The ids of one side that belong to a slice (or to every slice: all).
+ * 32-bit indices: a million-record gate keeps these for 20 slices a side. */
 struct gate_members {
-	size_t *idx;
+	uint32_t *idx;
 	size_t n;
 };
 
@@ -26,7 +29,7 @@ struct gate_ctx {
 	const struct rlp_promotion *promotion;
 	struct gate_members cand_all, base_all;
 	struct gate_members *cand_slice, *base_slice; /* per policy slice */
-	long *base_of;  /* candidate index -> baseline index or -1; NULL without baseline */
+	int32_t *base_of; /* candidate index -> baseline index or -1; NULL without baseline */
 };
 
 /* What a rule evaluates: one slice (slice >= 0) or every record (-1). */
