@@ -6,13 +6,143 @@
 # $datadir/bash-completion/completions/git-rlpromote; it can also be sourced
 # from ~/.bashrc.
 #
-# Keep the lists below in step with cmd/main.c and the man page.
+# Keep the lists below in step with the usage strings in cmd/main.c and the
+# man page (tests/t0010-docs.sh checks the commands and their options).
 
-__git_rlpromote_commands="gate policy"
-__git_rlpromote_policy_commands="check"
-__git_rlpromote_gate_options="--policy --to --candidate-results --baseline-results --run-metrics --format"
-__git_rlpromote_gate_file_options="--policy --candidate-results --baseline-results --run-metrics"
+__git_rlpromote_commands="gate policy env init eval promote rollback status current log show sync verify verify-artifact"
 __git_rlpromote_formats="text json markdown"
+
+# What a command (and its subcommand) takes, in the caller's scope:
+#   subs  its subcommands, when it has some and $2 is empty
+#   opts  its options
+#   vals  "--option=type" for the options that take a value
+#   pos   the types of its positional arguments, in order
+# Types: file dir rev stage env decision remote format, or none.
+__git_rlpromote_spec ()
+{
+	subs="" opts="" vals="" pos=""
+	case $1 in
+	gate)
+		opts="--to --policy-rev --format --policy --candidate-results --baseline-results --run-metrics"
+		vals="--to=stage --policy-rev=rev --format=format --policy=file --candidate-results=file --baseline-results=file --run-metrics=file"
+		pos="rev"
+		;;
+	policy)
+		case $2 in
+		"") subs="check" ;;
+		check) pos="file" ;;
+		esac
+		;;
+	env)
+		case $2 in
+		"") subs="freeze show list verify checkout" ;;
+		freeze) pos="file" ;;
+		show | verify) pos="env" ;;
+		checkout) pos="env dir" ;;
+		esac
+		;;
+	init)
+		opts="--remote --writer"
+		vals="--remote=remote --writer=none"
+		;;
+	eval)
+		case $2 in
+		"") subs="run record show" ;;
+		run)
+			opts="--env --candidate --repeat"
+			vals="--env=env --candidate=rev --repeat=none"
+			;;
+		record)
+			opts="--env --candidate --run-metrics"
+			vals="--env=env --candidate=rev --run-metrics=file"
+			pos="file"
+			;;
+		show) pos="rev env" ;;
+		esac
+		;;
+	promote)
+		opts="--to --override --reason --policy-rev"
+		vals="--to=stage --reason=none --policy-rev=rev"
+		pos="rev"
+		;;
+	rollback)
+		opts="--to --reason"
+		vals="--to=decision --reason=none"
+		pos="stage"
+		;;
+	current)
+		opts="--json"
+		pos="stage"
+		;;
+	log) pos="stage" ;;
+	show) pos="decision" ;;
+	sync) pos="remote" ;;
+	verify) opts="--all" ;;
+	verify-artifact) pos="stage file" ;;
+	esac
+}
+
+# git in the repository being completed: through git's own completion helper
+# when it is loaded (it honours `git -C <dir>` and --git-dir), else plainly.
+__git_rlpromote_git ()
+{
+	if declare -F __git >/dev/null; then
+		__git "$@"
+	else
+		git "$@" 2>/dev/null
+	fi
+}
+
+# The stages: those of the policy in the work tree (flow or block list),
+# then those with decisions (the last component of their refs), each once.
+__git_rlpromote_stages ()
+{
+	local top
+	top=$(__git_rlpromote_git rev-parse --show-toplevel)
+	{
+		if [[ -n $top && -f $top/.rlpromote/policy.yaml ]]; then
+			awk '
+				/^stages:/ {
+					s = $0
+					sub(/^stages:[ \t]*/, "", s)
+					sub(/[ \t]#.*/, "", s)
+					if (s ~ /^\[/) {
+						gsub(/[][,"\047]/, " ", s)
+						n = split(s, a, " ")
+						for (i = 1; i <= n; i++) print a[i]
+						exit
+					}
+					list = 1
+					next
+				}
+				list && /^[ \t]*-/ {
+					s = $0
+					sub(/^[ \t]*-[ \t]*/, "", s)
+					sub(/[ \t]#.*/, "", s)
+					gsub(/["\047 \t]/, "", s)
+					if (s != "") print s
+					next
+				}
+				list && /^[^ \t#]/ { exit }
+			' "$top/.rlpromote/policy.yaml" 2>/dev/null
+		fi
+		__git_rlpromote_git for-each-ref --format='%(refname)' refs/rlpromote/stages |
+			sed 's|.*/||'
+	} | awk 'NF && !seen[$0]++'
+}
+
+__git_rlpromote_envs ()
+{
+	__git_rlpromote_git for-each-ref --format='%(refname)' refs/rlpromote/envs |
+		sed 's|^refs/rlpromote/envs/||'
+}
+
+# Revisions a candidate is usually named by.
+__git_rlpromote_revs ()
+{
+	echo HEAD
+	__git_rlpromote_git for-each-ref --format='%(refname:short)' refs/heads refs/tags refs/remotes
+}
 
 # Reply with the words of $1 that start with $2, each preceded by $3. Under
 # git's completion (registered with -o nospace) each finished word needs its
@@ -31,15 +161,35 @@ __git_rlpromote_reply ()
 	done
 }
 
-# Reply with the files and directories that start with $1, preceded by $2.
+# Reply with the files and directories (with "dir": directories only) that
+# start with $1, preceded by $2.
 __git_rlpromote_files ()
 {
-	local f
+	local f kind=-f
+	[[ ${3-} == dir ]] && kind=-d
 	compopt -o filenames 2>/dev/null
 	COMPREPLY=()
 	while IFS= read -r f; do
 		COMPREPLY+=("${2-}$f")
-	done < <(compgen -f -- "$1")
+	done < <(compgen "$kind" -- "$1")
+}
+
+# Reply with the values of type $1 that start with $2, preceded by $3.
+__git_rlpromote_values ()
+{
+	case $1 in
+	file | dir) __git_rlpromote_files "$2" "${3-}" "$1" ;;
+	format) __git_rlpromote_reply "$__git_rlpromote_formats" "$2" "${3-}" ;;
+	stage) __git_rlpromote_reply "$(__git_rlpromote_stages)" "$2" "${3-}" ;;
+	env) __git_rlpromote_reply "$(__git_rlpromote_envs)" "$2" "${3-}" ;;
+	rev) __git_rlpromote_reply "$(__git_rlpromote_revs)" "$2" "${3-}" ;;
+	decision)
+		__git_rlpromote_reply "$(__git_rlpromote_git for-each-ref --format='%(refname)' \
+			refs/rlpromote/stages)" "$2" "${3-}"
+		;;
+	remote) __git_rlpromote_reply "$(__git_rlpromote_git remote)" "$2" "${3-}" ;;
+	*) COMPREPLY=() ;;
+	esac
 }
 
 # The completion itself. Expects cur, prev, words and cword in the caller's
@@ -47,82 +197,107 @@ __git_rlpromote_files ()
 # (or "git-rlpromote") in words.
 __git_rlpromote_complete ()
 {
-	local cmd_idx=$1 sub="" sub_idx=0 i w
+	local cmd_idx=$1 cmd="" sub="" start i w o type="" opt="" val=""
+	local subs opts vals pos
 
+	# the command: the first word that is not an option
 	for ((i = cmd_idx + 1; i < cword; i++)); do
 		case ${words[i]} in
 		-*) ;;
 		*)
-			sub=${words[i]}
-			sub_idx=$i
+			cmd=${words[i]}
 			break
 			;;
 		esac
 	done
-
-	case $sub in
-	"")
+	if [[ -z $cmd ]]; then
 		case $cur in
 		-*) __git_rlpromote_reply "--help --version" "$cur" ;;
 		*) __git_rlpromote_reply "$__git_rlpromote_commands" "$cur" ;;
 		esac
+		return 0
+	fi
+	start=$((i + 1))
+
+	# its subcommand, for the commands that have some
+	__git_rlpromote_spec "$cmd" ""
+	if [[ -n $subs ]]; then
+		if ((cword == start)); then
+			__git_rlpromote_reply "$subs" "$cur"
+			return 0
+		fi
+		sub=${words[start]}
+		start=$((start + 1))
+		__git_rlpromote_spec "$cmd" "$sub"
+	fi
+
+	# the value of an option: "--opt value" or "--opt=value"
+	case $cur in
+	--*=*)
+		opt=${cur%%=*}
+		val=${cur#*=}
 		;;
-	policy)
-		if ((cword == sub_idx + 1)); then
-			__git_rlpromote_reply "$__git_rlpromote_policy_commands" "$cur"
-		elif ((cword == sub_idx + 2)) && [[ ${words[sub_idx + 1]} == check ]]; then
-			__git_rlpromote_files "$cur"
+	*)
+		if [[ $prev == --* && " $vals " == *" $prev="* ]]; then
+			opt=$prev
+			val=$cur
+		fi
+		;;
+	esac
+	if [[ -n $opt ]]; then
+		for o in $vals; do
+			[[ ${o%%=*} == "$opt" ]] && type=${o#*=}
+		done
+		# Readline replaces only what follows '=' when '=' breaks words
+		# (the default); otherwise the reply keeps "--opt=".
+		local pfx=""
+		[[ $cur == --*=* && ${COMP_WORDBREAKS-=} != *=* ]] && pfx="$opt="
+		__git_rlpromote_values "${type:-none}" "$val" "$pfx"
+		return 0
+	fi
+
+	# options not given yet
+	local left=""
+	for o in $opts; do
+		for ((i = start; i < cword; i++)); do
+			[[ ${words[i]%%=*} == "$o" ]] && continue 2
+		done
+		left+=" $o"
+	done
+
+	# the positional argument under the cursor: count those before it,
+	# skipping options and the values of those that take one
+	local n=0
+	for ((i = start; i < cword; i++)); do
+		w=${words[i]}
+		case $w in
+		--*=* | -) ;;
+		-*) [[ " $vals " == *" $w="* ]] && i=$((i + 1)) ;;
+		*) n=$((n + 1)) ;;
+		esac
+	done
+	local -a types
+	read -r -a types <<<"$pos"
+	type=${types[n]-}
+
+	case $cur in
+	-*) __git_rlpromote_reply "$left" "$cur" ;;
+	*)
+		if [[ $type == file || $type == dir ]]; then
+			__git_rlpromote_files "$cur" "" "$type"
+		elif [[ -n $type ]]; then
+			__git_rlpromote_values "$type" "$cur"
+			# an empty word may also start an option
+			if [[ -z $cur ]]; then
+				local -a found=("${COMPREPLY[@]}")
+				__git_rlpromote_reply "$left" ""
+				COMPREPLY=("${found[@]}" "${COMPREPLY[@]}")
+			fi
+		elif [[ -z $cur ]]; then
+			__git_rlpromote_reply "$left" ""
 		else
 			COMPREPLY=()
 		fi
-		;;
-	gate)
-		# the value of an option: "--opt value" or "--opt=value"
-		local opt="" val=""
-		case $cur in
-		--*=*)
-			opt=${cur%%=*}
-			val=${cur#*=}
-			;;
-		*)
-			case " $__git_rlpromote_gate_options " in
-			*" $prev "*)
-				opt=$prev
-				val=$cur
-				;;
-			esac
-			;;
-		esac
-		if [[ -n $opt ]]; then
-			# Readline replaces only what follows '=' when '=' breaks
-			# words (the default); otherwise the reply keeps "--opt=".
-			local pfx=""
-			[[ $cur == --*=* && ${COMP_WORDBREAKS-=} != *=* ]] && pfx="$opt="
-			case $opt in
-			--format) __git_rlpromote_reply "$__git_rlpromote_formats" "$val" "$pfx" ;;
-			--to) COMPREPLY=() ;;
-			*)
-				case " $__git_rlpromote_gate_file_options " in
-				*" $opt "*) __git_rlpromote_files "$val" "$pfx" ;;
-				*) COMPREPLY=() ;;
-				esac
-				;;
-			esac
-			return 0
-		fi
-		# options not given yet
-		local left="" o
-		for o in $__git_rlpromote_gate_options; do
-			for ((i = sub_idx + 1; i < cword; i++)); do
-				w=${words[i]%%=*}
-				[[ $w == "$o" ]] && continue 2
-			done
-			left+=" $o"
-		done
-		__git_rlpromote_reply "$left" "$cur"
-		;;
-	*)
-		COMPREPLY=()
 		;;
 	esac
 	return 0

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The manual pages and the bash completion:
 #  - both man pages render without a single groff warning (-ww);
-#  - `git-rlpromote <command> -h` prints exactly the man page's synopsis of
-#    that command, for every command `git-rlpromote -h` lists, and each has
-#    an entry under COMMANDS;
+#  - every form of `git-rlpromote <command> -h` (a usage may have several:
+#    "usage: ..." then "   or: ...", each maybe continued on further lines)
+#    is a synopsis entry of the man page, for every command
+#    `git-rlpromote -h` lists; every synopsis entry is such a form; and each
+#    command has an entry under COMMANDS;
 #  - the example policy in rlpromote-policy(5) is examples/policy.yaml;
-#  - the completion offers the commands and the options the usage shows.
+#  - the completion offers the commands, their subcommands and the options
+#    the usage shows.
 #
 # Environment (set by ctest): RLP_BUILD_DIR, the CMake build directory that
 # holds git-rlpromote; RLP_SOURCE_DIR, the source tree.
@@ -32,6 +35,23 @@ fail () {
 squeeze () {
 	tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'
 	echo
+}
+
+# The forms of a usage, one a line, whitespace-squeezed: a line starting
+# with "usage: " or "or: " (after indentation) begins a form, with that
+# prefix dropped; any other line continues the form before it.
+usage_forms () {
+	awk '
+		{ sub(/^[ \t]+/, "") }
+		/^usage: / || /^or: / {
+			if (form != "") print form
+			form = $0
+			sub(/^(usage|or): /, "", form)
+			next
+		}
+		{ form = form " " $0 }
+		END { if (form != "") print form }
+	' "$@" | sed 's/[[:space:]][[:space:]]*/ /g; s/^ //; s/ $//'
 }
 
 # A page as plain text at 80 columns: man drops bold and underline when
@@ -93,23 +113,44 @@ else
 		sed 's/ git rlpromote /\ngit rlpromote /g' >"$tmp/synopsis"
 	section "$tmp/git-rlpromote.1.txt" COMMANDS >"$tmp/commands"
 
+	: >"$tmp/forms"
 	for cmd in $commands; do
 		"$bin" "$cmd" -h >"$tmp/usage" 2>&1 ||
 			fail "'git-rlpromote $cmd -h' exited $?"
-		usage=$(sed '1s/^usage: //' "$tmp/usage" | squeeze)
-		case $usage in
-		"git rlpromote $cmd"*) ;;
-		*) fail "'git-rlpromote $cmd -h' prints no 'usage: git rlpromote $cmd': $usage" ;;
+		case $(head -n 1 "$tmp/usage") in
+		"usage: git rlpromote $cmd "* | "usage: git rlpromote $cmd") ;;
+		*) fail "'git-rlpromote $cmd -h' prints no 'usage: git rlpromote $cmd': $(head -n 1 "$tmp/usage")" ;;
 		esac
-		if ! grep -qxF -- "$usage" "$tmp/synopsis"; then
-			fail "SYNOPSIS of git-rlpromote(1) lacks the usage of '$cmd'"
-			echo "  usage:    $usage" >&2
-			sed 's/^/  synopsis: /' "$tmp/synopsis" >&2
+		usage_forms "$tmp/usage" >"$tmp/usage.forms"
+		[ -s "$tmp/usage.forms" ] || fail "'git-rlpromote $cmd -h' prints no usage"
+		missing=0
+		while IFS= read -r form; do
+			case $form in
+			"git rlpromote $cmd "* | "git rlpromote $cmd") ;;
+			*) fail "a form of 'git-rlpromote $cmd -h' is not 'git rlpromote $cmd ...': $form" ;;
+			esac
+			if ! grep -qxF -- "$form" "$tmp/synopsis"; then
+				fail "SYNOPSIS of git-rlpromote(1) lacks a form of the usage of '$cmd'"
+				echo "  form:     $form" >&2
+				missing=1
+			fi
+		done <"$tmp/usage.forms"
+		if [ "$missing" = 1 ]; then
+			grep -F -- "git rlpromote $cmd" "$tmp/synopsis" |
+				sed 's/^/  synopsis: /' >&2 || true
 		fi
+		cat "$tmp/usage.forms" >>"$tmp/forms"
 		if ! grep -Eq "^ {7}$cmd( |\$)" "$tmp/commands"; then
 			fail "COMMANDS of git-rlpromote(1) has no entry for '$cmd'"
 		fi
 	done
+	# and every synopsis entry is a form of some usage
+	while IFS= read -r entry; do
+		[ -n "$entry" ] || continue
+		if ! grep -qxF -- "$entry" "$tmp/forms"; then
+			fail "SYNOPSIS of git-rlpromote(1) shows what no usage says: $entry"
+		fi
+	done <"$tmp/synopsis"
 	# and nothing in the synopsis that is not a command
 	listed=" $(printf '%s\n' "$commands" | tr '\n' ' ')"
 	while read -r _ _ sub _; do
@@ -220,6 +261,27 @@ else
 	if [ -x "$bin" ]; then
 		for opt in $("$bin" gate -h | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 			completes "$opt" git-rlpromote gate ""
+		done
+		# every subcommand a form names, and every option of every form
+		# after "--"
+		for cmd in $commands; do
+			"$bin" "$cmd" -h 2>/dev/null | usage_forms >"$tmp/usage.forms"
+			while read -r _ _ _ sub rest; do
+				case $sub in
+				[a-z]*) completes "$sub" git-rlpromote "$cmd" "" ;;
+				*)
+					rest="$sub $rest"
+					sub=""
+					;;
+				esac
+				for opt in $(printf '%s\n' "$rest" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+					if [ -n "$sub" ]; then
+						completes "$opt" git-rlpromote "$cmd" "$sub" --
+					else
+						completes "$opt" git-rlpromote "$cmd" --
+					fi
+				done
+			done <"$tmp/usage.forms"
 		done
 	fi
 fi
