@@ -67,6 +67,9 @@ struct rlp_store *open_store(void);
 void resolve_commit(git_oid *out, struct rlp_store *store, const char *rev);
 /* Trusted policy and signers from `rev` (NULL: rlpromote.trustedRef or HEAD). */
 struct rlp_trusted *load_trusted(struct rlp_store *store, const char *rev);
+/* The artifact descriptor (JSON) the trusted policy names in `candidate`,
+ * or NULL when there is none. */
+char *candidate_artifact(struct rlp_store *store, const git_oid *candidate);
 /* 12 hex digits; a few may be in use at once in one printf. */
 const char *short_id(const git_oid *id);
 

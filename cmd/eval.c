@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact.h"
 #include "buf.h"
 #include "cmd.h"
 #include "error.h"
@@ -19,23 +18,6 @@ static void load_metrics(struct rlp_run_metrics *m, const char *path)
 	    rlp_run_metrics_parse(m, buf, len, path) < 0)
 		die("%s", rlp_error_last());
 	free(buf);
-}
-
-/* The artifact descriptor the trusted policy names, if any. */
-static char *candidate_artifact(struct rlp_store *store, const git_oid *candidate)
-{
-	struct rlp_trusted *trusted = NULL;
-	char *json = NULL;
-
-	if (rlp_trusted_load(&trusted, store, NULL) < 0)
-		return NULL; /* no policy yet: runs can still be recorded */
-	if (trusted->policy->artifact) {
-		int error = rlp_artifact_read(&json, store, candidate, trusted->policy->artifact);
-		if (error < 0 && error != RLP_ENOTFOUND)
-			die("%s", rlp_error_last());
-	}
-	rlp_trusted_free(trusted);
-	return json;
 }
 
 static int eval_record(int argc, char **argv)

@@ -82,6 +82,17 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return remove(path);
 }
 
+/* The scratch directory of the repeat in progress, removed at exit (die()
+ * included); "" when none. */
+static char scratch_dir[64];
+
+static void remove_scratch(void)
+{
+	if (scratch_dir[0])
+		nftw(scratch_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	scratch_dir[0] = '\0';
+}
+
 /* One repeat: a fresh directory, the env materialized, the command run in
  * it. Returns the results; *metrics gets the run-level figures the command
  * wrote to $RLPROMOTE_RUN_METRICS (NULL when it wrote none). */
@@ -100,6 +111,11 @@ static char *run_once(size_t *len, char **metrics, struct rlp_store *store,
 
 	if (!mkdtemp(tmp))
 		die("cannot create a temporary directory: %s", strerror(errno));
+	/* a failed repeat leaves nothing behind */
+	static bool registered;
+	if (!registered && atexit(remove_scratch) == 0)
+		registered = true;
+	snprintf(scratch_dir, sizeof(scratch_dir), "%s", tmp);
 	snprintf(envdir, sizeof(envdir), "%s/env", tmp);
 	snprintf(results, sizeof(results), "%s/results.jsonl", tmp);
 	snprintf(metrics_path, sizeof(metrics_path), "%s/run-metrics.json", tmp);
@@ -147,7 +163,7 @@ static char *run_once(size_t *len, char **metrics, struct rlp_store *store,
 	int error = rlp_read_file(metrics, NULL, metrics_path, 1u << 20);
 	if (error < 0 && error != RLP_ENOTFOUND)
 		die("%s", rlp_error_last());
-	nftw(tmp, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_scratch();
 	free(envp);
 	for (size_t i = 0; i < e.n; i++)
 		free(e.vars[i]);
@@ -251,6 +267,8 @@ int eval_run(int argc, char **argv)
 						   "$RLPROMOTE_RUN_METRICS") < 0)
 		die("%s", rlp_error_last());
 	run.metrics = first_metrics ? &figures : NULL;
+	char *artifact = candidate_artifact(store, &run.candidate);
+	run.artifact_json = artifact;
 	run.env_name = env;
 	run.results = first;
 	run.results_len = first_len;
@@ -271,6 +289,7 @@ int eval_run(int argc, char **argv)
 	       repeat < 2 ? "reproducibility not checked" : identical ? "identical metrics"
 								 : "METRICS DIFFER");
 	free(command);
+	free(artifact);
 	rlp_run_metrics_clear(&figures);
 	free(first_metrics);
 	free(first);

@@ -147,7 +147,7 @@ static int gate_revision(const struct gate_opts *o)
 	int code;
 
 	resolve_commit(&cand, store, o->revision);
-	if (rlp_evidence_gate(&ev, store, trusted->policy, &cand, o->to) < 0)
+	if (rlp_evidence_gate_trusted(&ev, store, trusted, &cand, o->to) < 0)
 		die("%s", rlp_error_last());
 	if (ev.problem[0])
 		warning("%s", ev.problem);

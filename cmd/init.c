@@ -103,8 +103,12 @@ int cmd_init(int argc, char **argv)
 		die("cannot open git config");
 	/* runs go to refs/rlpromote/runs/<writer>: pinned only when asked, else
 	 * each person's (or CI's) user.email at the time of the run */
-	if (writer)
-		config_default(cfg, "rlpromote.writer", writer, &changes);
+	if (writer) {
+		if (git_config_set_string(cfg, "rlpromote.writer", writer) < 0)
+			die("cannot set rlpromote.writer");
+		printf("set rlpromote.writer = %s\n", writer);
+		changes++;
+	}
 	else
 		printf("writer: %s (your user.email; pin one with --writer)\n", store->writer);
 	config_default(cfg, "gpg.ssh.allowedSignersFile", RLP_ALLOWED_SIGNERS_PATH, &changes);

@@ -49,7 +49,9 @@ int cmd_promote(int argc, char **argv)
 	struct rlp_store *store = open_store();
 	struct rlp_trusted *trusted = load_trusted(store, policy_rev);
 	resolve_commit(&cand, store, argv[optind]);
-	err = rlp_evidence_gate(&ev, store, trusted->policy, &cand, to);
+	if (!rlp_policy_promotion(trusted->policy, to))
+		die("%s:%s has no promotion to stage '%s'", trusted->rev, RLP_POLICY_PATH, to);
+	err = rlp_evidence_gate_trusted(&ev, store, trusted, &cand, to);
 	if (err < 0 && err != RLP_ENOTFOUND)
 		die("%s", rlp_error_last());
 	if (err == RLP_ENOTFOUND)

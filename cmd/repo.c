@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "artifact.h"
 #include "cmd.h"
 #include "error.h"
 
@@ -43,3 +44,21 @@ const char *short_id(const git_oid *id)
 	git_oid_tostr(s, 13, id);
 	return s;
 }
+
+/* The artifact descriptor the trusted policy names, if any. */
+char *candidate_artifact(struct rlp_store *store, const git_oid *candidate)
+{
+	struct rlp_trusted *trusted = NULL;
+	char *json = NULL;
+
+	if (rlp_trusted_load(&trusted, store, NULL) < 0)
+		return NULL; /* no policy yet: runs can still be recorded */
+	if (trusted->policy->artifact) {
+		int error = rlp_artifact_read(&json, store, candidate, trusted->policy->artifact);
+		if (error < 0 && error != RLP_ENOTFOUND)
+			die("%s", rlp_error_last());
+	}
+	rlp_trusted_free(trusted);
+	return json;
+}
+

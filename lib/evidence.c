@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "decision.h"
 #include "env.h"
@@ -55,6 +56,14 @@ int rlp_env_tip(git_oid *commit, unsigned *version, struct rlp_store *store, con
 	return 0;
 }
 
+static bool signed_by_eval(struct rlp_store *store, const struct rlp_trusted *trusted,
+			   const git_oid *commit)
+{
+	struct rlp_verified who;
+	return rlp_sign_verify_commit(&who, store->repo, commit, &trusted->trust, time(NULL)) == 0 &&
+	       rlp_trusted_has_role(trusted, RLP_ROLE_EVAL, who.principal);
+}
+
 /* The newest run of `candidate` on the env version the promotion names. */
 static int find_run(struct rlp_run_ref *out, bool *found, struct rlp_evidence *ev,
 		    struct rlp_store *store, const git_oid *candidate, const char *who)
@@ -66,15 +75,18 @@ static int find_run(struct rlp_run_ref *out, bool *found, struct rlp_evidence *e
 	*found = false;
 	if ((error = rlp_runs_find(&runs, &n, store, candidate, ev->promotion->env)) < 0)
 		return error;
+	size_t unsigned_runs = 0;
 	for (size_t i = 0; i < n && !*found; i++) {
 		struct rlp_run_data d;
 		if ((error = rlp_run_load(&d, store, &runs[i])) < 0)
 			break;
-		if (git_oid_equal(&d.env_commit, &ev->env_commit)) {
+		if (!git_oid_equal(&d.env_commit, &ev->env_commit))
+			stale++;
+		else if (ev->trusted && !signed_by_eval(store, ev->trusted, &runs[i].commit))
+			unsigned_runs++;
+		else {
 			*out = runs[i];
 			*found = true;
-		} else {
-			stale++;
 		}
 		rlp_run_data_clear(&d);
 	}
@@ -82,10 +94,14 @@ static int find_run(struct rlp_run_ref *out, bool *found, struct rlp_evidence *e
 	if (error < 0)
 		return error;
 	if (!*found && !ev->problem[0])
-		snprintf(ev->problem, sizeof(ev->problem), "no %s run on %s@%u (%zu on older versions)",
-			 who, ev->promotion->env, ev->env_version, stale);
+		snprintf(ev->problem, sizeof(ev->problem),
+			 "no %s run on %s@%u (%zu on older versions, %zu not signed by an eval signer)",
+			 who, ev->promotion->env, ev->env_version, stale, unsigned_runs);
 	return 0;
 }
+
+static int gather_and_gate(struct rlp_evidence *ev, struct rlp_store *store,
+			   const struct rlp_policy *policy, const git_oid *candidate, const char *to);
 
 static int load_results(struct rlp_results **out, struct rlp_run_data *d,
 			const struct rlp_results_spec *spec, const struct rlp_run_ref *ref)
@@ -96,11 +112,17 @@ static int load_results(struct rlp_results **out, struct rlp_run_data *d,
 int rlp_evidence_gate(struct rlp_evidence *ev, struct rlp_store *store,
 		      const struct rlp_policy *policy, const git_oid *candidate, const char *to)
 {
+	memset(ev, 0, sizeof(*ev));
+	return gather_and_gate(ev, store, policy, candidate, to);
+}
+
+static int gather_and_gate(struct rlp_evidence *ev, struct rlp_store *store,
+			   const struct rlp_policy *policy, const git_oid *candidate, const char *to)
+{
 	const struct rlp_promotion *p = rlp_policy_promotion(policy, to);
 	char ref[512];
 	int error;
 
-	memset(ev, 0, sizeof(*ev));
 	rlp_run_metrics_init(&ev->cand_data.metrics);
 	rlp_run_metrics_init(&ev->base_data.metrics);
 	ev->policy = policy;
@@ -160,6 +182,15 @@ int rlp_evidence_evaluate(struct rlp_evidence *ev, struct rlp_store *store)
 		.spec = &ev->spec, .run = &ev->cand_data.metrics,
 	};
 	return rlp_gate_evaluate(&ev->result, &in);
+}
+
+int rlp_evidence_gate_trusted(struct rlp_evidence *ev, struct rlp_store *store,
+			      const struct rlp_trusted *trusted, const git_oid *candidate,
+			      const char *to)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->trusted = trusted;
+	return gather_and_gate(ev, store, trusted->policy, candidate, to);
 }
 
 void rlp_evidence_clear(struct rlp_evidence *ev)

@@ -12,6 +12,7 @@
 #include "gate.h"
 #include "runs.h"
 #include "store.h"
+#include "trust.h"
 
 struct rlp_evidence {
 	const struct rlp_policy *policy; /* borrowed */
@@ -30,6 +31,7 @@ struct rlp_evidence {
 	struct rlp_results *cand, *base;
 	struct rlp_gate_result *result;
 	char problem[256]; /* why evidence is missing, for reports ("" when complete) */
+	const struct rlp_trusted *trusted; /* when set, runs must be signed by eval signers */
 };
 
 /* Gather and gate. Missing evidence is not an error: the gate then says
@@ -37,6 +39,13 @@ struct rlp_evidence {
  * for broken data (a malformed run, unreadable objects). */
 int rlp_evidence_gate(struct rlp_evidence *ev, struct rlp_store *store,
 		      const struct rlp_policy *policy, const git_oid *candidate, const char *to);
+
+/* The same, taking only runs whose commit is signed (now) by an eval signer
+ * of `trusted`: what promote uses, so it never decides on evidence verify
+ * would reject. */
+int rlp_evidence_gate_trusted(struct rlp_evidence *ev, struct rlp_store *store,
+			      const struct rlp_trusted *trusted, const git_oid *candidate,
+			      const char *to);
 /* Load the runs ev names (cand_run, and base_run when has_base_run) and gate
  * them: how `verify` re-checks a decision from the evidence it recorded. */
 int rlp_evidence_evaluate(struct rlp_evidence *ev, struct rlp_store *store);

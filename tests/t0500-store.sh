@@ -131,6 +131,27 @@ test_expect_success 'rollback needs a reason and returns the previous candidate'
 	test_grep "rollback .*latency regression" log
 '
 
+test_expect_success 'a stage the policy lacks is a clear error, not a crash' '
+	cd "$TEST_ROOT/repo" && act_as promoter &&
+	test_expect_code 128 git rlpromote promote v2 --to canary 2>err &&
+	test_grep "no promotion to stage .canary." err &&
+	test_expect_code 128 git rlpromote promote v2 --to canary --override --reason x 2>err
+'
+
+test_expect_success 'runs not signed by an eval signer are not evidence' '
+	cd "$TEST_ROOT/repo" &&
+	git commit -q --allow-empty -m "v3" && git tag v3 &&
+	act_as promoter &&
+	git config rlpromote.writer promoter-writes-evals &&
+	git rlpromote eval record --env support-v3 --candidate v3 \
+		--run-metrics "$EXAMPLES/run-metrics.json" "$EXAMPLES/candidate-v2.jsonl" >/dev/null &&
+	git config --unset rlpromote.writer &&
+	test_expect_code 128 git rlpromote gate v3 --to staging 2>err &&
+	test_grep "1 not signed by an eval signer" err &&
+	test_expect_code 1 git rlpromote promote v3 --to staging 2>err &&
+	test_grep "not promoting" err
+'
+
 test_expect_success 'tampered evidence fails verify' '
 	cd "$TEST_ROOT/repo" &&
 	ref=refs/rlpromote/stages/support-bot/staging &&

@@ -82,8 +82,11 @@ test_expect_success 'an env without a command cannot be run; a failing command r
 	test_grep "names no command" err &&
 	printf "version: 1\nname: fails\nseed: 1\ntime: \"2026-01-01T00:00:00Z\"\ndecoding: {temperature: 0}\ncommand: [\"false\"]\ninputs: env.yaml\ngraders: [{name: g, kind: programmatic, path: env.yaml}]\n" >nc/env.yaml &&
 	git rlpromote env freeze nc/env.yaml >/dev/null &&
+	ls -d /tmp/rlpromote-eval-* 2>/dev/null | sort >before &&
 	test_expect_code 128 git rlpromote eval run --env fails 2>err &&
 	test_grep "failed (exit 1)" err &&
+	ls -d /tmp/rlpromote-eval-* 2>/dev/null | sort >after &&
+	cmp before after &&
 	test_expect_code 1 git rev-parse -q --verify refs/rlpromote/runs/ci-example.com
 '
 
