@@ -116,10 +116,12 @@ static char *render(const struct gate_opts *o, const struct rlp_gate_result *res
 		if (out) {
 			size_t n = strlen(out);
 			char *nl = realloc(out, n + 2);
-			if (nl) {
-				nl[n] = '\n';
-				nl[n + 1] = '\0';
+			if (!nl) {
+				free(out);
+				return NULL;
 			}
+			nl[n] = '\n';
+			nl[n + 1] = '\0';
 			out = nl;
 		}
 		return out;

@@ -189,13 +189,15 @@ int rlp_summary_compute(char **out, const char *buf, size_t len, const char *nam
 		goto done;
 	}
 	size_t tl = strlen(text);
-	if (!(*out = realloc(text, tl + 2))) {
+	char *grown = realloc(text, tl + 2);
+	if (!grown) {
 		free(text);
 		error = rlp_error_set(RLP_ENOMEM, "out of memory");
 		goto done;
 	}
-	(*out)[tl] = '\n';
-	(*out)[tl + 1] = '\0';
+	grown[tl] = '\n';
+	grown[tl + 1] = '\0';
+	*out = grown;
 done:
 	rlp_json_free(root);
 	group_clear(&s.all);

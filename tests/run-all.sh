@@ -19,4 +19,5 @@ build_and_test() { # <dir> <compiler> [cmake args...]
 
 build_and_test clang clang
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0 \
 	build_and_test sanitize gcc -DRLP_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
