@@ -37,6 +37,7 @@ int cmd_status(int argc, char **argv);
 int cmd_current(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_hook(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_verify_artifact(int argc, char **argv);

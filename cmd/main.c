@@ -39,6 +39,11 @@ const struct rlp_command rlp_commands[] = {
 	 "the verified candidate a stage holds, for deploy scripts"},
 	{"log", cmd_log, "git rlpromote log <stage>", "the decisions of a stage, newest first"},
 	{"show", cmd_show, "git rlpromote show <decision>", "a decision and its report"},
+	{"hook", cmd_hook,
+	 "git rlpromote hook pre-receive|pre-push [<remote> <url>]\n"
+	 "   or: git rlpromote hook update <ref> <old> <new>\n"
+	 "   or: git rlpromote hook install [--server <bare-repo>]",
+	 "enforce the rules on push: server and client hooks"},
 	{"sync", cmd_sync, "git rlpromote sync [<remote>]",
 	 "verify what git fetch put aside, then fast-forward the local chains"},
 	{"verify", cmd_verify, "git rlpromote verify [--all]",
