@@ -314,11 +314,11 @@ static int check_update(struct rlp_hook_verdict *out, const struct push_view *v,
 				rejected = reject(out, "%s", why);
 		} else {
 			if (rlp_verify_decision(v->store, v->trusted, id, now) < 0) {
-				const char *why = rlp_error_last();
-				if (!strncmp(why, "decision ", 9)) /* it names the decision itself */
-					rejected = reject(out, "%s", why);
+				const char *msg = rlp_error_last();
+				if (!strncmp(msg, "decision ", 9)) /* it names the decision itself */
+					rejected = reject(out, "%s", msg);
 				else
-					rejected = reject(out, "decision %.12s: %s", git_oid_tostr_s(id), why);
+					rejected = reject(out, "decision %.12s: %s", git_oid_tostr_s(id), msg);
 			}
 			else
 				rejected = check_decision_context(out, v, model, stage, id);
