@@ -137,7 +137,10 @@ static bool is_ours(const char *path)
 	return ours;
 }
 
-/* The wrapper: runs a chained earlier hook (same input) first, then ours. */
+/* The wrapper. Ordinary pushes never start the binary: the shell sees that
+ * no line names refs/rlpromote/ and exits, so a branch push pays for one
+ * sh only (a pre-push hook that adds milliseconds to every push gets
+ * uninstalled). A hook that was here before runs first, with the same input. */
 static void write_hook(const char *path, const char *name, bool chained)
 {
 	char tmp[4096];
@@ -148,15 +151,18 @@ static void write_hook(const char *path, const char *name, bool chained)
 		die("path too long: '%s'", path);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0755)) < 0 || !(f = fdopen(fd, "w")))
 		die("cannot create '%s': %s", tmp, strerror(errno));
-	fprintf(f, "#!/bin/sh\n" HOOK_MARKER "\n");
+	fprintf(f, "#!/bin/sh\n" HOOK_MARKER "\n"
+		   "input=$(cat)\n");
 	if (chained)
-		fprintf(f, "# the hook that was here before runs first, with the same input\n"
-			   "input=$(cat)\n"
-			   "printf '%%s\\n' \"$input\" | \"$0.rlpromote-chained\" \"$@\" || exit $?\n"
-			   "printf '%%s\\n' \"$input\" | exec git rlpromote hook %s \"$@\"\n",
-			name);
-	else
-		fprintf(f, "exec git rlpromote hook %s \"$@\"\n", name);
+		fprintf(f, "printf '%%s\\n' \"$input\" | \"$0.rlpromote-chained\" \"$@\" || exit $?\n");
+	fprintf(f, "case $input in\n"
+		   "*refs/rlpromote/*) ;;\n"
+		   "*) exit 0 ;;\n"
+		   "esac\n"
+		   "rlp=git-rlpromote\n"
+		   "command -v $rlp >/dev/null 2>&1 || rlp='git rlpromote'\n"
+		   "printf '%%s\\n' \"$input\" | $rlp hook %s \"$@\"\n",
+		name);
 	if (fclose(f) == EOF || rename(tmp, path) < 0)
 		die("cannot install '%s': %s", path, strerror(errno));
 }
@@ -239,6 +245,8 @@ static int hook_install(int argc, char **argv)
 	if (git_repository_item_path(&path, store->repo, GIT_REPOSITORY_ITEM_HOOKS) < 0)
 		die("cannot find the hooks directory");
 	path_of(dir, sizeof(dir), path.ptr, "", "");
+	if (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+		dir[strlen(dir) - 1] = '\0';
 	git_buf_dispose(&path);
 	rlp_store_free(store);
 	if (mkdir(dir, 0777) < 0 && errno != EEXIST)
