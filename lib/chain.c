@@ -1,6 +1,7 @@
 /* Walking the chains under refs/rlpromote/: which commits are new. */
 #include "chain.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,41 +31,65 @@ done:
 	return member;
 }
 
-/* Walk the first-parent chain from `tip` back to `stop` (exclusive) or to where
- * the chain begins, newest first. */
+/* Walk first parents from `tip` to `stop` (exclusive) or to where the chain
+ * begins, newest first; cost: the new commits only, never the history. */
 int rlp_chain_new_commits(git_oid **out, size_t *n, struct rlp_store *store, const char *suffix,
-		       const git_oid *tip, const git_oid *stop)
+			  const git_oid *tip, const git_oid *stop)
 {
-	git_revwalk *walk = NULL;
+	return rlp_chain_walk(out, n, NULL, store, suffix, tip, stop, SIZE_MAX);
+}
+
+int rlp_chain_walk(git_oid **out, size_t *n, bool *reached, struct rlp_store *store,
+		   const char *suffix, const git_oid *tip, const git_oid *stop, size_t max)
+{
 	git_oid id, *list = NULL;
 	size_t count = 0, cap = 0;
-	int error;
+	int error = 0;
 
 	*out = NULL;
 	*n = 0;
-	if ((error = git_revwalk_new(&walk, store->repo)) < 0 ||
-	    (error = git_revwalk_push(walk, tip)) < 0 ||
-	    (stop && (error = git_revwalk_hide(walk, stop)) < 0)) {
-		git_revwalk_free(walk);
-		return rlp_git_error(error, "cannot walk the chain");
-	}
-	git_revwalk_simplify_first_parent(walk);
-	while (git_revwalk_next(&id, walk) == 0 && rlp_chain_member(store, suffix, &id)) {
+	if (reached)
+		*reached = false;
+	git_oid_cpy(&id, tip);
+	for (;;) {
+		git_commit *c = NULL;
+		if (stop && git_oid_equal(&id, stop)) {
+			if (reached)
+				*reached = true;
+			break;
+		}
+		if (!rlp_chain_member(store, suffix, &id))
+			break;
+		if (count == max) {
+			error = rlp_error_set(RLP_EINVALID, "more than %zu new commits", max);
+			break;
+		}
 		if (count == cap) {
 			cap = cap ? cap * 2 : 16;
 			git_oid *grown = realloc(list, cap * sizeof(*grown));
 			if (!grown) {
-				free(list);
-				git_revwalk_free(walk);
-				return rlp_error_set(RLP_ENOMEM, "out of memory");
+				error = rlp_error_set(RLP_ENOMEM, "out of memory");
+				break;
 			}
 			list = grown;
 		}
 		git_oid_cpy(&list[count++], &id);
+		if (git_commit_lookup(&c, store->repo, &id) < 0) {
+			error = rlp_git_error(-1, "cannot read the chain");
+			break;
+		}
+		bool more = git_commit_parentcount(c) > 0;
+		if (more)
+			git_oid_cpy(&id, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		if (!more)
+			break;
 	}
-	git_revwalk_free(walk);
+	if (error < 0) {
+		free(list);
+		return error;
+	}
 	*out = list;
 	*n = count;
 	return 0;
 }
-

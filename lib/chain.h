@@ -20,4 +20,9 @@ bool rlp_chain_member(struct rlp_store *store, const char *suffix, const git_oid
 int rlp_chain_new_commits(git_oid **out, size_t *n, struct rlp_store *store, const char *suffix,
 			  const git_oid *tip, const git_oid *stop);
 
+/* The same, bounded: at most `max` commits (RLP_EINVALID beyond), and
+ * *reached tells whether the walk met `stop` (an append-only update must). */
+int rlp_chain_walk(git_oid **out, size_t *n, bool *reached, struct rlp_store *store,
+		   const char *suffix, const git_oid *tip, const git_oid *stop, size_t max);
+
 #endif

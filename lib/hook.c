@@ -277,31 +277,21 @@ static int check_update(struct rlp_hook_verdict *out, const struct push_view *v,
 	} else {
 		return reject(out, "unknown rlpromote ref");
 	}
-	/* append-only: the new tip's first-parent chain reaches the old tip */
-	bool had_old = !git_oid_is_zero(&u->old_id) && u->old_known;
-	if (had_old && !git_oid_equal(&u->old_id, &u->new_id) &&
-	    !git_graph_descendant_of(v->store->repo, &u->new_id, &u->old_id))
+	/* append-only: the new tip's first-parent chain reaches the old tip;
+	 * walking only the new commits keeps the hook flat with history */
+	bool had_old = !git_oid_is_zero(&u->old_id) && u->old_known, reached = false;
+	if ((error = rlp_chain_walk(&fresh, &nfresh, &reached, v->store, suffix, &u->new_id,
+				    had_old ? &u->old_id : NULL, RLP_HOOK_MAX_NEW_COMMITS)) < 0)
+		return error == RLP_EINVALID ? reject(out, "%s in one push", rlp_error_last()) : error;
+	if (had_old && !reached) {
+		free(fresh);
 		return reject(out, "non-fast-forward update: history is append-only (fetch, sync "
 				   "and try again)");
-	if ((error = rlp_chain_new_commits(&fresh, &nfresh, v->store, suffix, &u->new_id,
-					   had_old ? &u->old_id : NULL)) < 0)
-		return error;
+	}
 	if (!nfresh && !git_oid_equal(&u->old_id, &u->new_id)) {
 		free(fresh);
 		return reject(out, "%.12s is not a commit of this kind of chain",
 			      git_oid_tostr_s(&u->new_id));
-	}
-	if (had_old && nfresh) {
-		git_commit *first = NULL;
-		bool linked = git_commit_lookup(&first, v->store->repo, &fresh[nfresh - 1]) == 0 &&
-			      git_commit_parentcount(first) > 0 &&
-			      git_oid_equal(git_commit_parent_id(first, 0), &u->old_id);
-		git_commit_free(first);
-		if (!linked) {
-			free(fresh);
-			return reject(out, "the new commits do not continue the chain from %.12s",
-				      git_oid_tostr_s(&u->old_id));
-		}
 	}
 	int rejected = 0;
 	for (size_t i = nfresh; i-- > 0 && !rejected && error >= 0;) { /* oldest first */

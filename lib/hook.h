@@ -15,6 +15,7 @@
 #include "trust.h"
 
 #define RLP_HOOK_MAX_UPDATES 4096
+#define RLP_HOOK_MAX_NEW_COMMITS 10000 /* per ref and push */
 
 struct rlp_ref_update {
 	git_oid old_id; /* zero: created */
