@@ -46,4 +46,16 @@ int sign_verify_gpg(struct rlp_verified *out, const char *program, const char *s
 		    const char *payload, size_t payload_len, const struct rlp_trust *trust,
 		    time_t at);
 
+struct rlp_buf;
+
+/* base64 both ways, and an SSHSIG armor to its binary blob. */
+int sign_base64_decode(struct rlp_buf *out, const char *s, const char *end);
+int sign_base64_encode(struct rlp_buf *out, const unsigned char *p, size_t len);
+int sign_ssh_decode(struct rlp_buf *out, const char *sig);
+
+/* 1 when an Ed25519 SSHSIG verifies against a plain allowed-signers line at
+ * `at` (out filled); 0 otherwise: then ask ssh-keygen (sign_sshsig.c). */
+int sign_sshsig_fast(struct rlp_verified *out, const char *signature, const char *payload,
+		     size_t payload_len, const struct rlp_trust *trust, time_t at);
+
 #endif
