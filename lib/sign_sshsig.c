@@ -92,7 +92,8 @@ static int line_allows(char *principal, size_t size, const char *line, size_t le
 	if (k + 1 >= nf || strcmp(fields[k], "ssh-ed25519") ||
 	    strcmp(fields[k + 1], key_b64))
 		return 0;
-	if (strpbrk(fields[0], "*?!"))
+	/* one plain principal only: patterns and lists stay ssh-keygen's to match */
+	if (strpbrk(fields[0], "*?!,"))
 		return 0;
 	if (k == 2) {
 		char *opt_save = NULL;
@@ -122,7 +123,7 @@ static int line_allows(char *principal, size_t size, const char *line, size_t le
 			return 0; /* cert-authority, other namespaces, anything else */
 		}
 	}
-	size_t plen = strcspn(fields[0], ",");
+	size_t plen = strlen(fields[0]);
 	if (!plen || plen >= size)
 		return 0;
 	memcpy(principal, fields[0], plen);
