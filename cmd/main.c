@@ -40,7 +40,8 @@ const struct rlp_command rlp_commands[] = {
 	{"log", cmd_log, "git rlpromote log <stage>", "the decisions of a stage, newest first"},
 	{"show", cmd_show, "git rlpromote show <decision>", "a decision and its report"},
 	{"hook", cmd_hook,
-	 "git rlpromote hook pre-receive|pre-push [<remote> <url>]\n"
+	 "git rlpromote hook pre-receive\n"
+	 "   or: git rlpromote hook pre-push [<remote> <url>]\n"
 	 "   or: git rlpromote hook update <ref> <old> <new>\n"
 	 "   or: git rlpromote hook install [--server <bare-repo>]",
 	 "enforce the rules on push: server and client hooks"},

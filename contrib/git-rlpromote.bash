@@ -9,7 +9,7 @@
 # Keep the lists below in step with the usage strings in cmd/main.c and the
 # man page (tests/t0010-docs.sh checks the commands and their options).
 
-__git_rlpromote_commands="gate policy env init eval promote rollback status current log show sync verify verify-artifact"
+__git_rlpromote_commands="gate policy env init eval promote rollback status current log show hook sync verify verify-artifact"
 __git_rlpromote_formats="text json markdown"
 
 # What a command (and its subcommand) takes, in the caller's scope:
@@ -76,6 +76,17 @@ __git_rlpromote_spec ()
 		;;
 	log) pos="stage" ;;
 	show) pos="decision" ;;
+	hook)
+		case $2 in
+		"") subs="pre-receive pre-push update install" ;;
+		pre-push) pos="remote none" ;;
+		update) pos="none none none" ;;
+		install)
+			opts="--server"
+			vals="--server=dir"
+			;;
+		esac
+		;;
 	sync) pos="remote" ;;
 	verify) opts="--all" ;;
 	verify-artifact) pos="stage file" ;;
