@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,21 @@ static const char *prefix(void)
 	return getenv("GL_ID") || getenv("GL_PROTOCOL") ? "GL-HOOK-ERR: " : "rlpromote: ";
 }
 
+/* Refuse the push with a message the forge shows (no "fatal: " before the
+ * prefix: GitLab only shows lines that start with it). */
+_Noreturn static void refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void refuse(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(prefix(), stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(RLP_EXIT_FAIL);
+}
+
 static size_t read_updates(struct rlp_ref_update *updates, bool pre_push)
 {
 	char line[HOOK_LINE_MAX];
@@ -30,12 +46,14 @@ static size_t read_updates(struct rlp_ref_update *updates, bool pre_push)
 	while (fgets(line, sizeof(line), stdin)) {
 		size_t len = strlen(line);
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n')
-			die("%shook input line too long", prefix());
+			refuse("hook input line too long");
+		if (strspn(line, " \t\r\n") == len)
+			continue; /* blank lines carry nothing */
 		if (n == RLP_HOOK_MAX_UPDATES)
-			die("%smore than %d refs in one push", prefix(), RLP_HOOK_MAX_UPDATES);
+			refuse("more than %d refs in one push", RLP_HOOK_MAX_UPDATES);
 		if (!pre_push) {
 			if (rlp_hook_parse_line(&updates[n], line, len) < 0)
-				die("%s%s", prefix(), rlp_error_last());
+				refuse("%s", rlp_error_last());
 		} else {
 			/* <local ref> <local oid> <remote ref> <remote oid> */
 			char lref[HOOK_LINE_MAX], loid[64], rref[HOOK_LINE_MAX], roid[64];
@@ -44,7 +62,7 @@ static size_t read_updates(struct rlp_ref_update *updates, bool pre_push)
 			if (sscanf(line, "%2047s %63s %2047s %63s", lref, loid, rref, roid) != 4 ||
 			    strlen(rref) >= sizeof(u->name) || git_oid_fromstr(&u->new_id, loid) < 0 ||
 			    git_oid_fromstr(&u->old_id, roid) < 0)
-				die("%smalformed pre-push input", prefix());
+				refuse("malformed pre-push input");
 			strcpy(u->name, rref);
 		}
 		n++;
@@ -110,7 +128,7 @@ static int hook_update(int argc, char **argv)
 		usage_of("hook", false);
 	snprintf(line, sizeof(line), "%s %s %s", argv[2], argv[3], argv[1]);
 	if (rlp_hook_parse_line(&u, line, strlen(line)) < 0)
-		die("%s%s", prefix(), rlp_error_last());
+		refuse("%s", rlp_error_last());
 	return check(&u, 1, false);
 }
 

@@ -66,8 +66,9 @@ static int ref_after(git_oid *out, const struct push_view *v, const char *name)
 	return git_reference_name_to_id(out, v->store->repo, name) == 0 ? 0 : RLP_ENOTFOUND;
 }
 
-/* The candidate a stage holds: before the push (baseline) or after it. */
-static int stage_holds(git_oid *candidate, const struct push_view *v, const char *stage, bool after)
+/* The candidate a stage holds once this push lands (a pre-receive hook
+ * fails the whole push when any ref is rejected, so the pushed values count). */
+static int stage_holds(git_oid *candidate, const struct push_view *v, const char *stage)
 {
 	struct rlp_decision d;
 	char ref[512];
@@ -75,16 +76,37 @@ static int stage_holds(git_oid *candidate, const struct push_view *v, const char
 	int error;
 
 	rlp_stage_ref(ref, sizeof(ref), v->trusted->policy, stage);
-	if (after)
-		error = ref_after(&tip, v, ref);
-	else
-		error = git_reference_name_to_id(&tip, v->store->repo, ref) == 0 ? 0 : RLP_ENOTFOUND;
-	if (error < 0)
+	if ((error = ref_after(&tip, v, ref)) < 0)
 		return error;
 	if ((error = rlp_decision_load(&d, v->store, &tip)) < 0)
 		return error;
 	git_oid_cpy(candidate, &d.candidate);
 	rlp_decision_clear(&d);
+	return 0;
+}
+
+/* What the baseline stage held when decision `id` was made: for the target
+ * stage itself, the candidate of the decision before it in the chain (so
+ * several decisions in one push each meet their own predecessor); for
+ * another stage, what that stage holds once this push lands. */
+static int baseline_held(git_oid *candidate, const struct push_view *v, const char *baseline,
+			 const char *stage, const git_oid *id)
+{
+	struct rlp_decision prev;
+	git_commit *c = NULL;
+	int error;
+
+	if (strcmp(baseline, stage))
+		return stage_holds(candidate, v, baseline);
+	if (git_commit_lookup(&c, v->store->repo, id) < 0)
+		return rlp_git_error(-1, "cannot read the decision");
+	error = git_commit_parentcount(c) ? rlp_decision_load(&prev, v->store, git_commit_parent_id(c, 0))
+					  : RLP_ENOTFOUND;
+	git_commit_free(c);
+	if (error < 0)
+		return RLP_ENOTFOUND; /* the first decision of the stage: it held nothing */
+	git_oid_cpy(candidate, &prev.candidate);
+	rlp_decision_clear(&prev);
 	return 0;
 }
 
@@ -209,7 +231,7 @@ static int check_decision_context(struct rlp_hook_verdict *out, const struct pus
 		goto done;
 	if (policy->nstages && strcmp(p->from, policy->stages[0])) {
 		git_oid held;
-		if (stage_holds(&held, v, p->from, true) < 0 || !git_oid_equal(&held, &d.candidate)) {
+		if (stage_holds(&held, v, p->from) < 0 || !git_oid_equal(&held, &d.candidate)) {
 			rejected = reject(out, "candidate %.12s does not hold stage '%s'",
 					  git_oid_tostr_s(&d.candidate), p->from);
 			goto done;
@@ -217,7 +239,7 @@ static int check_decision_context(struct rlp_hook_verdict *out, const struct pus
 	}
 	if (p->baseline) {
 		git_oid base;
-		bool holds = stage_holds(&base, v, p->baseline, false) == 0;
+		bool holds = baseline_held(&base, v, p->baseline, stage, id) == 0;
 		if (holds != d.has_baseline || (holds && !git_oid_equal(&base, &d.baseline))) {
 			rejected = reject(out, "baseline %s is not what stage '%s' held (%s)",
 					  d.has_baseline ? git_oid_tostr_s(&d.baseline) : "(none)",
@@ -255,7 +277,7 @@ static int check_update(struct rlp_hook_verdict *out, const struct push_view *v,
 	int error = 0;
 
 	if (git_oid_is_zero(&u->new_id))
-		return reject(out, "deleting %s is not allowed: history is append-only", u->name);
+		return reject(out, "deletion is not allowed: history is append-only");
 	/* the shape of the ref name */
 	if (!strncmp(suffix, "envs/", 5)) {
 		if (!rlp_env_name_valid(suffix + 5))
