@@ -12,6 +12,8 @@ enum {
 	RLP_ENOMEM = -4,
 	RLP_EIO = -5,       /* reading or writing a file failed */
 	RLP_ECONFLICT = -6, /* a compare-and-swap lost a race */
+	RLP_ETIMEOUT = -7,  /* a network request got no answer in time */
+	RLP_EPERM = -8,     /* a server refused: missing permission */
 };
 
 /* Set the message returned by rlp_error_last(); always returns `code`. */
