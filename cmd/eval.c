@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "evidence.h"
+#include "progress_bar.h"
 #include "runs.h"
 
 static void load_metrics(struct rlp_run_metrics *m, const char *path)
@@ -70,8 +71,12 @@ static int eval_record(int argc, char **argv)
 	}
 	char *artifact = candidate_artifact(store, &run.candidate);
 	run.artifact_json = artifact;
+	struct progress_bar bar;
+	progress_start(&bar, "summarizing results", PROGRESS_BYTES, NULL);
+	run.progress = progress_of(&bar);
 	if (rlp_run_record(&ref, store, &run) < 0)
 		die("%s", rlp_error_last());
+	progress_stop(&bar);
 	printf("recorded run %s of %s on %s@%u in %s%s\n", ref.run_id, short_id(&run.candidate),
 	       env, run.env_version, RLP_REF_RUNS, ref.writer);
 	free(artifact);

@@ -16,6 +16,7 @@
 #include "env.h"
 #include "error.h"
 #include "evidence.h"
+#include "progress_bar.h"
 #include "runs.h"
 #include "summary.h"
 
@@ -98,7 +99,7 @@ static void remove_scratch(void)
  * wrote to $RLPROMOTE_RUN_METRICS (NULL when it wrote none). */
 static char *run_once(size_t *len, char **metrics, struct rlp_store *store,
 		      const git_oid *env_commit, const struct rlp_envspec *spec,
-		      const git_oid *candidate, int repeat)
+		      const git_oid *candidate, int repeat, struct progress_bar *bar)
 {
 	char tmp[] = "/tmp/rlpromote-eval-XXXXXX", envdir[64], results[80], seed[32], epoch[32];
 	char metrics_path[80];
@@ -145,8 +146,11 @@ static char *run_once(size_t *len, char **metrics, struct rlp_store *store,
 	posix_spawn_file_actions_addchdir_np(&fa, envdir);
 	/* the command's chatter goes to stderr: stdout is ours */
 	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
+	progress_interrupt();
 	fprintf(stderr, "eval run %d: %s (seed %s, clock %s%s)\n", repeat, spec->command[0], seed,
 		spec->time, faketime ? ", libfaketime" : "");
+	/* the bar stays up while the command runs (it may write below it) */
+	progress_redraw(bar);
 	int rc = posix_spawnp(&pid, spec->command[0], &fa, NULL, spec->command, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc)
@@ -174,6 +178,7 @@ static char *run_once(size_t *len, char **metrics, struct rlp_store *store,
 static void show_first_difference(const char *a, const char *b)
 {
 	size_t line = 1;
+	progress_interrupt();
 	while (*a && *b) {
 		const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
 		size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
@@ -233,11 +238,14 @@ int eval_run(int argc, char **argv)
 	char *first = NULL, *first_summary = NULL, *first_metrics = NULL;
 	size_t first_len = 0;
 	int identical = 1;
+	struct progress_bar bar;
+	progress_start(&bar, "eval run", PROGRESS_COUNT, repeat == 1 ? "repeat" : "repeats");
 	for (long r = 1; r <= repeat; r++) {
 		size_t len;
 		char *metrics, *sum;
+		progress_update(&bar, (uint64_t)r - 1, (uint64_t)repeat);
 		char *data = run_once(&len, &metrics, store, &run.env_commit, spec, &run.candidate,
-				      (int)r);
+				      (int)r, &bar);
 		if (rlp_summary_compute(&sum, data, len, "$RLPROMOTE_RESULTS") < 0)
 			die("%s", rlp_error_last());
 		if (!first) {
@@ -250,6 +258,7 @@ int eval_run(int argc, char **argv)
 		if (identical && (!metrics != !first_metrics ||
 				  (metrics && strcmp(metrics, first_metrics)))) {
 			identical = 0;
+			progress_interrupt();
 			fprintf(stderr, "repeats differ in their run metrics\n");
 		}
 		free(metrics);
@@ -261,6 +270,7 @@ int eval_run(int argc, char **argv)
 		free(sum);
 		free(data);
 	}
+	progress_stop(&bar);
 	struct rlp_run_metrics figures;
 	rlp_run_metrics_init(&figures);
 	if (first_metrics && rlp_run_metrics_parse(&figures, first_metrics, strlen(first_metrics),
@@ -281,8 +291,11 @@ int eval_run(int argc, char **argv)
 	run.command = command;
 	run.repeats = repeat;
 	run.repeats_identical = repeat >= 2 ? identical : -1;
+	progress_start(&bar, "summarizing results", PROGRESS_BYTES, NULL);
+	run.progress = progress_of(&bar);
 	if (rlp_run_record(&ref, store, &run) < 0)
 		die("%s", rlp_error_last());
+	progress_stop(&bar);
 	printf("recorded run %s of %s on %s@%u in %s%s: %ld repeat%s, %s\n", ref.run_id,
 	       short_id(&run.candidate), env, run.env_version, RLP_REF_RUNS, ref.writer, repeat,
 	       repeat == 1 ? "" : "s",

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "progress_bar.h"
 
 __attribute__((format(printf, 2, 0))) static void vreport(const char *prefix, const char *fmt,
 							      va_list ap)
 {
+	progress_interrupt();
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -29,6 +31,7 @@ void die_lib(const char *fmt, ...)
 {
 	va_list ap;
 
+	progress_interrupt();
 	fputs("fatal: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

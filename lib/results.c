@@ -12,6 +12,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "progress.h"
 #include "results_private.h"
 
 #include <errno.h>
@@ -514,6 +515,8 @@ static int read_records(struct reader *rd, struct results_lines *src)
 			continue;
 		if (src->lineno % CANCEL_EVERY == 0 && cancelled(rd))
 			return RESULTS_CANCELLED;
+		if (src->lineno % CANCEL_EVERY == 0)
+			rlp_progress_report(src->progress, src->pos, src->mem_len);
 		rlp_json_arena_reset(rd->arena);
 		rc = parse_record(rd, line, len, &rec);
 		if (!rc)
@@ -523,6 +526,8 @@ static int read_records(struct reader *rd, struct results_lines *src)
 		if (rc)
 			return rlp_error_wrap(rc, "%s:%zu", rd->name, src->lineno);
 	}
+	if (rc == 0)
+		rlp_progress_report(src->progress, src->mem_len, src->mem_len);
 	if (rc == RLP_EINVALID) /* a line too long */
 		return rlp_error_wrap(rc, "%s:%zu", rd->name, src->lineno);
 	if (rc)
@@ -582,6 +587,13 @@ done:
 int rlp_results_read_buffer(struct rlp_results **out, const char *buf, size_t len,
 			    const char *name, const struct rlp_results_spec *spec)
 {
+	return rlp_results_read_buffer_progress(out, buf, len, name, spec, NULL);
+}
+
+int rlp_results_read_buffer_progress(struct rlp_results **out, const char *buf, size_t len,
+				     const char *name, const struct rlp_results_spec *spec,
+				     const struct rlp_progress *progress)
+{
 	struct compiled_spec cs;
 	struct results_lines src;
 	int rc;
@@ -596,6 +608,7 @@ int rlp_results_read_buffer(struct rlp_results **out, const char *buf, size_t le
 	results_lines_init(&src, cs.max_line);
 	src.mem = buf;
 	src.mem_len = len;
+	src.progress = progress;
 	rc = read_source(out, &src, name ? name : "<buffer>", &cs, NULL, 0);
 	spec_free(&cs);
 	return rc;

@@ -20,6 +20,8 @@
 
 #define RLP_RESULTS_MAX_LINE_DEFAULT (16u << 20)
 
+struct rlp_progress;
+
 struct rlp_results_spec {
 	const char *const *tags; /* tags whose membership is kept, indexed 0..ntags-1 */
 	size_t ntags;
@@ -62,6 +64,11 @@ struct rlp_results;
  *   spec keeps ids only; a NULL name reads "<buffer>". */
 int rlp_results_read_buffer(struct rlp_results **out, const char *buf, size_t len,
 			    const char *name, const struct rlp_results_spec *spec);
+/* The same, reporting the bytes read of len to `progress` every few thousand
+ * records and once at the end (progress may be NULL). */
+int rlp_results_read_buffer_progress(struct rlp_results **out, const char *buf, size_t len,
+				     const char *name, const struct rlp_results_spec *spec,
+				     const struct rlp_progress *progress);
 int rlp_results_read_file(struct rlp_results **out, const char *path,
 			  const struct rlp_results_spec *spec);
 /* Read n files concurrently (one thread each, up to the number of files);

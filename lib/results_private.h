@@ -45,6 +45,7 @@ struct results_lines {
 	size_t cap, start, end, scan;
 	bool eof;
 	size_t max_line, lineno;
+	const struct rlp_progress *progress; /* memory sources: bytes read of mem_len */
 };
 
 /* Reads nothing yet: set mem/mem_len, or fd (closed by the caller). */

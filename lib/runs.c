@@ -122,7 +122,8 @@ int rlp_run_record(struct rlp_run_ref *out, struct rlp_store *store, const struc
 
 	memset(&p, 0, sizeof(p));
 	p.run = run;
-	if ((error = rlp_summary_compute(&p.summary, run->results, run->results_len, "results")) < 0)
+	if ((error = rlp_summary_compute_progress(&p.summary, run->results, run->results_len,
+						  "results", run->progress)) < 0)
 		return error;
 	/* The run id: when, plus the results' blob id, so two writers recording
 	 * the same second still differ unless they recorded the same bytes. */

@@ -14,6 +14,8 @@
 
 #define RLP_RESULTS_MAX ((size_t)2 << 30) /* 2 GiB: a results file we accept */
 
+struct rlp_progress;
+
 struct rlp_run_new {
 	git_oid env_commit;
 	const char *env_name;
@@ -26,6 +28,7 @@ struct rlp_run_new {
 	int repeats_identical;  /* 1, 0, -1 unknown */
 	const struct rlp_run_metrics *metrics; /* run-level figures, or NULL */
 	const char *artifact_json; /* the candidate's artifact descriptor as JSON, or NULL */
+	const struct rlp_progress *progress; /* summarizing the results; NULL: none */
 };
 
 /* Where a run lives: a writer's chain commit whose tree holds it. */

@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "progress.h"
 #include "results.h"
 
 /* Distinct names kept; a results file with more is refused rather than
@@ -147,9 +148,23 @@ static void group_clear(struct group *g)
 	free(g->name);
 }
 
+/* Each of the two passes over the bytes is half of the work. */
+static void first_pass_update(void *ctx, uint64_t done, uint64_t total)
+{
+	rlp_progress_report(ctx, done / 2, total);
+}
+
 int rlp_summary_compute(char **out, const char *buf, size_t len, const char *name)
 {
+	return rlp_summary_compute_progress(out, buf, len, name, NULL);
+}
+
+int rlp_summary_compute_progress(char **out, const char *buf, size_t len, const char *name,
+				 const struct rlp_progress *progress)
+{
+	struct rlp_progress relay = {first_pass_update, (void *)progress};
 	struct rlp_results_spec spec = {0};
+	size_t lines = 0;
 	struct rlp_results *validated = NULL;
 	struct summary s;
 	struct rlp_json *root = NULL;
@@ -157,7 +172,8 @@ int rlp_summary_compute(char **out, const char *buf, size_t len, const char *nam
 
 	*out = NULL;
 	memset(&s, 0, sizeof(s));
-	if ((error = rlp_results_read_buffer(&validated, buf, len, name, &spec)) < 0)
+	if ((error = rlp_results_read_buffer_progress(&validated, buf, len, name, &spec,
+						      progress ? &relay : NULL)) < 0)
 		return error;
 	for (const char *p = buf, *end = buf + len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -166,6 +182,8 @@ int rlp_summary_compute(char **out, const char *buf, size_t len, const char *nam
 		size_t skip = 0;
 		while (skip < n && (p[skip] == ' ' || p[skip] == '\t' || p[skip] == '\r'))
 			skip++;
+		if (++lines % 4096 == 0)
+			rlp_progress_report(progress, (len + (uint64_t)(p - buf)) / 2, len);
 		if (skip < n) {
 			rec = rlp_json_parse(p, n, NULL);
 			error = rec ? add_record(&s, rec) : rlp_error_set(RLP_ENOMEM, "out of memory");
@@ -198,6 +216,7 @@ int rlp_summary_compute(char **out, const char *buf, size_t len, const char *nam
 	grown[tl] = '\n';
 	grown[tl + 1] = '\0';
 	*out = grown;
+	rlp_progress_report(progress, len, len);
 done:
 	rlp_json_free(root);
 	group_clear(&s.all);

@@ -15,4 +15,11 @@
  * with keys sorted, record-level means (epochs are not averaged). */
 int rlp_summary_compute(char **out, const char *buf, size_t len, const char *name);
 
+/* The same, reporting progress in bytes of len (the records are read twice,
+ * to validate and to aggregate: each pass counts half). `progress` may be
+ * NULL. */
+struct rlp_progress;
+int rlp_summary_compute_progress(char **out, const char *buf, size_t len, const char *name,
+				 const struct rlp_progress *progress);
+
 #endif
