@@ -58,8 +58,11 @@ int cmd_promote(int argc, char **argv)
 		warning("%s", rlp_error_last()); /* no evidence: only an override can proceed */
 	if (ev.result && ev.result->decision != RLP_GO) {
 		char *text = NULL;
-		struct rlp_report_meta meta = {trusted->policy, RLP_POLICY_PATH, ev.cand_run.path,
-					       ev.has_base_run ? ev.base_run.path : NULL};
+		struct rlp_report_meta meta = {
+			.policy = trusted->policy, .policy_name = RLP_POLICY_PATH,
+			.candidate = ev.cand_run.path,
+			.baseline = ev.has_base_run ? ev.base_run.path : NULL,
+		};
 		if (rlp_report_text(&text, ev.result, &meta, want_color(stderr)) == 0)
 			fputs(text, stderr);
 		free(text);

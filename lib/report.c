@@ -188,6 +188,8 @@ static struct rlp_json *markdown_view(const struct rlp_gate_result *res,
 	}
 	if (res->decided_by)
 		rlp_json_add_string(v, "decided_by", res->decided_by->rule->id);
+	if (meta->html_url)
+		rlp_json_add_string(v, "html_url", meta->html_url);
 	for (size_t i = 0; i < res->nrules; i++) {
 		const struct rlp_rule_result *r = &res->rules[i];
 		struct rlp_json *o = rlp_json_push_object(rules);

@@ -17,6 +17,7 @@ struct rlp_report_meta {
 	const char *policy_name;    /* file or "<rev>:<path>" */
 	const char *candidate;      /* label: a file or a revision */
 	const char *baseline;       /* label; NULL without a baseline */
+	const char *html_url;       /* where the HTML report is published; NULL: not linked */
 };
 
 /* The machine-readable report (caller frees with rlp_json_free). */
@@ -28,5 +29,11 @@ int rlp_report_text(char **out, const struct rlp_gate_result *res,
 		    const struct rlp_report_meta *meta, bool color);
 int rlp_report_markdown(char **out, const struct rlp_gate_result *res,
 			const struct rlp_report_meta *meta);
+/* One self-contained HTML page (templates/report.html; lib/report_html.c):
+ * the verdict, the rules, an SVG forest plot per metric, the RL health
+ * panel and the reward-hacking suspects. No scripts, no external resources;
+ * the same input gives the same bytes. */
+int rlp_report_html(char **out, const struct rlp_gate_result *res,
+		    const struct rlp_report_meta *meta);
 
 #endif
