@@ -41,6 +41,8 @@ int cmd_hook(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_verify_artifact(int argc, char **argv);
+int cmd_pr(int argc, char **argv);
+int cmd_ci(int argc, char **argv);
 
 /* "fatal: <msg>" on stderr and exit 128. */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -51,6 +51,12 @@ const struct rlp_command rlp_commands[] = {
 	 "re-check decisions from their evidence, offline"},
 	{"verify-artifact", cmd_verify_artifact, "git rlpromote verify-artifact <stage> <file>",
 	 "check a downloaded model file against the sha256 a stage pins"},
+	{"pr", cmd_pr,
+	 "git rlpromote pr open <candidate> --to <stage> [--draft] [--remote <name>] [--base <branch>]\n"
+	 "                      [--forge github|gitea|gitlab]",
+	 "push the evidence and open (or update) a pull request that moves a stage"},
+	{"ci", cmd_ci, "git rlpromote ci [--remote <name>] [--forge github|gitea|gitlab] [--no-fetch]",
+	 "gate a pull request in GitHub Actions: comment, check, summary, exit code"},
 	{NULL, NULL, NULL, NULL},
 };
 

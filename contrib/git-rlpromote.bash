@@ -9,7 +9,7 @@
 # Keep the lists below in step with the usage strings in cmd/main.c and the
 # man page (tests/t0010-docs.sh checks the commands and their options).
 
-__git_rlpromote_commands="gate policy env init eval promote rollback status current log show hook sync verify verify-artifact"
+__git_rlpromote_commands="gate policy env init eval promote rollback status current log show hook sync verify verify-artifact pr ci"
 __git_rlpromote_formats="text json markdown"
 
 # What a command (and its subcommand) takes, in the caller's scope:
@@ -17,7 +17,7 @@ __git_rlpromote_formats="text json markdown"
 #   opts  its options
 #   vals  "--option=type" for the options that take a value
 #   pos   the types of its positional arguments, in order
-# Types: file dir rev stage env decision remote format, or none.
+# Types: file dir rev stage env decision remote format forge, or none.
 __git_rlpromote_spec ()
 {
 	subs="" opts="" vals="" pos=""
@@ -90,6 +90,20 @@ __git_rlpromote_spec ()
 	sync) pos="remote" ;;
 	verify) opts="--all" ;;
 	verify-artifact) pos="stage file" ;;
+	pr)
+		case $2 in
+		"") subs="open" ;;
+		open)
+			opts="--to --draft --remote --base --forge"
+			vals="--to=stage --remote=remote --base=rev --forge=forge"
+			pos="rev"
+			;;
+		esac
+		;;
+	ci)
+		opts="--remote --forge --no-fetch"
+		vals="--remote=remote --forge=forge"
+		;;
 	esac
 }
 
@@ -191,6 +205,7 @@ __git_rlpromote_values ()
 	case $1 in
 	file | dir) __git_rlpromote_files "$2" "${3-}" "$1" ;;
 	format) __git_rlpromote_reply "$__git_rlpromote_formats" "$2" "${3-}" ;;
+	forge) __git_rlpromote_reply "github gitea gitlab" "$2" "${3-}" ;;
 	stage) __git_rlpromote_reply "$(__git_rlpromote_stages)" "$2" "${3-}" ;;
 	env) __git_rlpromote_reply "$(__git_rlpromote_envs)" "$2" "${3-}" ;;
 	rev) __git_rlpromote_reply "$(__git_rlpromote_revs)" "$2" "${3-}" ;;
