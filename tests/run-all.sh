@@ -7,6 +7,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 bash "$top/tests/install-deps.sh"
+bash "$top/tests/npm-setup.sh"
 
 build_and_test() { # <dir> <compiler> [cmake args...]
 	local dir=$1 cc=$2
