@@ -169,7 +169,8 @@ static int add_artifact(struct rlp_json *root, struct rlp_store *store,
 
 static int build_texts(struct decision_text *t, struct rlp_store *store,
 		       const struct rlp_evidence *ev, enum rlp_decision_kind kind, const char *reason,
-		       const git_oid *candidate, const char *actor, const struct rlp_trusted *trusted)
+		       const git_oid *candidate, const char *actor, const struct rlp_trusted *trusted,
+		       const git_oid *rollback_to)
 {
 	const struct rlp_promotion *p = ev->promotion;
 	struct rlp_json *root = rlp_json_new_object(), *gate = NULL, *env, *pol;
@@ -209,6 +210,8 @@ static int build_texts(struct decision_text *t, struct rlp_store *store,
 		rlp_json_add_null(root, "reason");
 	rlp_json_add_string(root, "decided_at", when);
 	rlp_json_add_string(root, "tool", "git-rlpromote " RLP_VERSION);
+	if (rollback_to) /* the earlier decision whose candidate this restores */
+		add_oid(root, "rollback_to", rollback_to);
 	if ((error = add_artifact(root, store, ev->policy, candidate)) < 0)
 		goto done;
 
@@ -341,7 +344,7 @@ static int committer_email(char *buf, size_t size, struct rlp_store *store)
 
 static int record(struct rlp_decision *out, struct rlp_store *store, const struct rlp_evidence *ev,
 		  enum rlp_decision_kind kind, const char *reason, const git_oid *candidate,
-		  const struct rlp_trusted *trusted, enum rlp_role role, const git_oid *extra_parent)
+		  const struct rlp_trusted *trusted, enum rlp_role role, const git_oid *rollback_to)
 {
 	struct decision_text text = {NULL, NULL, NULL};
 	char actor[256], ref[512], msg[1024], cand[12];
@@ -350,7 +353,8 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 
 	if ((error = committer_email(actor, sizeof(actor), store)) < 0)
 		return error;
-	if ((error = build_texts(&text, store, ev, kind, reason, candidate, actor, trusted)) < 0)
+	if ((error = build_texts(&text, store, ev, kind, reason, candidate, actor, trusted,
+				 rollback_to)) < 0)
 		goto done;
 	git_oid_tostr(cand, sizeof(cand), candidate);
 	snprintf(msg, sizeof(msg), "%s %s to %s: %s\n%s%s\n", rlp_decision_kind_name(kind), cand,
@@ -359,7 +363,7 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 	struct decide_payload p = {
 		.text = &text,
 		.expected_tip = ev->has_stage_tip ? &ev->stage_tip : NULL,
-		.evidence = {ev->has_cand_run ? &ev->cand_run.commit : extra_parent,
+		.evidence = {ev->has_cand_run ? &ev->cand_run.commit : NULL,
 			     ev->has_base_run ? &ev->base_run.commit : NULL},
 		.trusted = trusted, .role = role, .actor = actor, .message = msg,
 	};
@@ -461,7 +465,7 @@ int rlp_rollback(struct rlp_decision *out, struct rlp_store *store,
 	snprintf(ev.problem, sizeof(ev.problem), "rollback to decision %.12s",
 		 git_oid_tostr_s(&target_id));
 	error = record(out, store, &ev, RLP_DECISION_ROLLBACK, reason, &target.candidate, trusted,
-		       RLP_ROLE_PROMOTE, NULL);
+		       RLP_ROLE_PROMOTE, &target_id);
 	rlp_decision_clear(&target);
 	return error;
 }

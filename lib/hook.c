@@ -85,29 +85,75 @@ static int stage_holds(git_oid *candidate, const struct push_view *v, const char
 	return 0;
 }
 
-/* What the baseline stage held when decision `id` was made: for the target
- * stage itself, the candidate of the decision before it in the chain (so
- * several decisions in one push each meet their own predecessor); for
- * another stage, what that stage holds once this push lands. */
-static int baseline_held(git_oid *candidate, const struct push_view *v, const char *baseline,
-			 const char *stage, const git_oid *id)
+/* The update of this push to `name`, or NULL. */
+static const struct rlp_ref_update *pushed(const struct push_view *v, const char *name)
 {
-	struct rlp_decision prev;
-	git_commit *c = NULL;
-	int error;
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->updates[i].name, name))
+			return &v->updates[i];
+	return NULL;
+}
 
-	if (strcmp(baseline, stage))
-		return stage_holds(candidate, v, baseline);
-	if (git_commit_lookup(&c, v->store->repo, id) < 0)
-		return rlp_git_error(-1, "cannot read the decision");
-	error = git_commit_parentcount(c) ? rlp_decision_load(&prev, v->store, git_commit_parent_id(c, 0))
-					  : RLP_ENOTFOUND;
-	git_commit_free(c);
-	if (error < 0)
-		return RLP_ENOTFOUND; /* the first decision of the stage: it held nothing */
-	git_oid_cpy(candidate, &prev.candidate);
-	rlp_decision_clear(&prev);
-	return 0;
+/* Candidate of a decision commit (false when `id` is not a decision). */
+static bool decision_candidate(git_oid *candidate, const struct push_view *v, const git_oid *id)
+{
+	struct rlp_decision d;
+	if (rlp_decision_load(&d, v->store, id) < 0)
+		return false;
+	git_oid_cpy(candidate, &d.candidate);
+	rlp_decision_clear(&d);
+	return true;
+}
+
+/* Was `baseline` (or nothing, when has is false) what the baseline stage
+ * held when decision `id` was made? For the target stage itself: what the
+ * decision before it in the chain holds. For another stage: what it held
+ * before this push, or what any decision this push adds to it holds (the
+ * push may carry the baseline stage's history too). `held` names the
+ * stage's holding before the push, for the message. */
+static bool baseline_ok(char *held, size_t size, const struct push_view *v, const char *baseline,
+			const char *stage, const git_oid *id, bool has, const git_oid *claimed)
+{
+	git_oid cand, before;
+	git_commit *c = NULL;
+	bool ok = false, before_known = false;
+
+	snprintf(held, size, "nothing");
+	if (!strcmp(baseline, stage)) {
+		bool prev = false;
+		if (git_commit_lookup(&c, v->store->repo, id) == 0 && git_commit_parentcount(c))
+			prev = decision_candidate(&cand, v, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		if (prev)
+			git_oid_tostr(held, size, &cand);
+		return prev ? has && git_oid_equal(&cand, claimed) : !has;
+	}
+	char ref[512];
+	rlp_stage_ref(ref, sizeof(ref), v->trusted->policy, baseline);
+	const struct rlp_ref_update *u = pushed(v, ref);
+	if (u && !git_oid_is_zero(&u->old_id) && u->old_known)
+		before_known = true, git_oid_cpy(&before, &u->old_id);
+	else if (!u && git_reference_name_to_id(&before, v->store->repo, ref) == 0)
+		before_known = true;
+	bool before_held = before_known && decision_candidate(&cand, v, &before);
+	if (before_held)
+		git_oid_tostr(held, size, &cand);
+	if (!has)
+		return !before_held;
+	if (before_held && git_oid_equal(&cand, claimed))
+		return true;
+	if (u && !git_oid_is_zero(&u->new_id)) {
+		git_oid *fresh = NULL;
+		size_t nfresh = 0;
+		char suffix[512];
+		snprintf(suffix, sizeof(suffix), "%s", ref + strlen(RLP_REF_PREFIX));
+		if (rlp_chain_walk(&fresh, &nfresh, NULL, v->store, suffix, &u->new_id,
+				   before_known ? &before : NULL, RLP_HOOK_MAX_NEW_COMMITS) == 0)
+			for (size_t i = 0; i < nfresh && !ok; i++)
+				ok = decision_candidate(&cand, v, &fresh[i]) && git_oid_equal(&cand, claimed);
+		free(fresh);
+	}
+	return ok;
 }
 
 /* ---- per kind ---- */
@@ -238,12 +284,13 @@ static int check_decision_context(struct rlp_hook_verdict *out, const struct pus
 		}
 	}
 	if (p->baseline) {
-		git_oid base;
-		bool holds = baseline_held(&base, v, p->baseline, stage, id) == 0;
-		if (holds != d.has_baseline || (holds && !git_oid_equal(&base, &d.baseline))) {
-			rejected = reject(out, "baseline %s is not what stage '%s' held (%s)",
-					  d.has_baseline ? git_oid_tostr_s(&d.baseline) : "(none)",
-					  p->baseline, holds ? git_oid_tostr_s(&base) : "nothing");
+		char held[GIT_OID_HEXSZ + 1], claimed[GIT_OID_HEXSZ + 1] = "(none)";
+		if (!baseline_ok(held, sizeof(held), v, p->baseline, stage, id, d.has_baseline,
+				 &d.baseline)) {
+			if (d.has_baseline)
+				git_oid_tostr(claimed, sizeof(claimed), &d.baseline);
+			rejected = reject(out, "baseline %.12s is not what stage '%s' held (%.12s)",
+					  claimed, p->baseline, held);
 			goto done;
 		}
 	}

@@ -8,8 +8,11 @@
 #include "error.h"
 #include "json.h"
 
-static int check_signer(struct rlp_store *store, const struct rlp_trusted *trusted,
-			const git_oid *commit, enum rlp_role role, time_t at, const char *what)
+/* The commit is signed by a trusted principal holding `role`; *signer (may
+ * be NULL) says who. */
+static int check_signer_as(struct rlp_verified *signer, struct rlp_store *store,
+			   const struct rlp_trusted *trusted, const git_oid *commit,
+			   enum rlp_role role, time_t at, const char *what)
 {
 	struct rlp_verified who;
 	int error = rlp_sign_verify_commit(&who, store->repo, commit, &trusted->trust, at);
@@ -19,14 +22,28 @@ static int check_signer(struct rlp_store *store, const struct rlp_trusted *trust
 	if (!rlp_trusted_has_role(trusted, role, who.principal))
 		return rlp_error_set(RLP_EINVALID, "%s %.12s is signed by '%s', who has no %s role",
 				     what, git_oid_tostr_s(commit), who.principal, rlp_role_name(role));
+	if (signer)
+		*signer = who;
 	return 0;
+}
+
+static int check_signer(struct rlp_store *store, const struct rlp_trusted *trusted,
+			const git_oid *commit, enum rlp_role role, time_t at, const char *what)
+{
+	return check_signer_as(NULL, store, trusted, commit, role, at, what);
 }
 
 int rlp_verify_decision_signer(struct rlp_store *store, const struct rlp_trusted *trusted,
 			       const struct rlp_decision *d, time_t at)
 {
 	enum rlp_role role = d->kind == RLP_DECISION_OVERRIDE ? RLP_ROLE_OVERRIDE : RLP_ROLE_PROMOTE;
-	return check_signer(store, trusted, &d->commit, role, at, "decision");
+	struct rlp_verified who;
+	int error = check_signer_as(&who, store, trusted, &d->commit, role, at, "decision");
+	/* who decided is who signed: the actor the tree names is a claim */
+	if (error == 0 && strcmp(who.principal, d->actor))
+		error = rlp_error_set(RLP_EINVALID, "decision %.12s names actor '%s' but is signed by '%s'",
+				      git_oid_tostr_s(&d->commit), d->actor, who.principal);
+	return error;
 }
 
 /* runs.<key> of decision.json into a run reference. */
@@ -116,6 +133,53 @@ done:
 	return error;
 }
 
+/* A rollback returns the stage to what an earlier decision of the same
+ * chain held: the decision it names must be one of its first-parent
+ * ancestors in the stage, with the same candidate. Rare, so the walk may
+ * be long. */
+static int verify_rollback(struct rlp_store *store, const struct rlp_decision *d)
+{
+	struct rlp_json *root = rlp_json_parse(d->json, d->json_len, NULL);
+	const char *target = rlp_json_string(rlp_json_get(root, "rollback_to"));
+	git_oid want, id;
+	bool found = false;
+	int error = 0;
+
+	if (!target || git_oid_fromstr(&want, target) < 0) {
+		error = rlp_error_set(RLP_EINVALID, "rollback names no earlier decision (rollback_to)");
+		goto done;
+	}
+	git_oid_cpy(&id, &d->commit);
+	for (size_t steps = 0; steps < 1000000; steps++) {
+		git_commit *c = NULL;
+		struct rlp_decision prev;
+		if (git_commit_lookup(&c, store->repo, &id) < 0 || !git_commit_parentcount(c)) {
+			git_commit_free(c);
+			break;
+		}
+		git_oid_cpy(&id, git_commit_parent_id(c, 0));
+		git_commit_free(c);
+		if (rlp_decision_load(&prev, store, &id) < 0)
+			break; /* the chain's start */
+		bool same_stage = !strcmp(prev.stage, d->stage) && !strcmp(prev.model, d->model);
+		bool match = git_oid_equal(&id, &want) && same_stage &&
+			     git_oid_equal(&prev.candidate, &d->candidate);
+		rlp_decision_clear(&prev);
+		if (!same_stage)
+			break;
+		if (match) {
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		error = rlp_error_set(RLP_EINVALID, "rollback to a candidate the stage never held "
+						    "(rollback_to %.12s)", target);
+done:
+	rlp_json_free(root);
+	return error;
+}
+
 int rlp_verify_decision(struct rlp_store *store, const struct rlp_trusted *trusted,
 			const git_oid *decision, time_t at)
 {
@@ -140,6 +204,8 @@ int rlp_verify_decision(struct rlp_store *store, const struct rlp_trusted *trust
 		if (!d.reason || !*d.reason)
 			error = rlp_error_set(RLP_EINVALID, "%s without a reason",
 					      rlp_decision_kind_name(d.kind));
+		else if (d.kind == RLP_DECISION_ROLLBACK)
+			error = verify_rollback(store, &d);
 		break;
 	}
 done:

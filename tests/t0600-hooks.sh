@@ -184,25 +184,16 @@ test_expect_success 'production for a candidate that does not hold staging is re
 		origin $PRODUCTION
 '
 
-# BUG (regression of bc4e4c6 "a push may carry a stage and the decision that
-# builds on it"): lib/hook.c:100 baseline_held() takes a baseline stage other
-# than the decision's own from stage_holds(), i.e. what that stage holds once
-# the push lands. Promote v2 to staging (baseline: production holds base),
-# then v2 to production, then one `git push` (init's refspec pushes all of
-# refs/rlpromote/*): the staging decision is compared with the pushed
-# production tip (v2) and rejected with "baseline <base> is not what stage
-# 'production' held", so the plain workflow fails. Fix: accept the baseline
-# stage's value before the push, or the candidate of any decision the push
-# adds to that stage (what it held at some point while this push was made),
-# not only its final value. Expected behaviour, to enable once fixed:
-# test_expect_success 'staging then production, decided locally and pushed at once, are accepted' '
-# 	fresh &&
-# 	git rlpromote promote v2 --to staging >/dev/null &&
-# 	git rlpromote promote v2 --to production >/dev/null &&
-# 	git push origin $STAGING $PRODUCTION >push.out 2>&1 &&
-# 	test "$(git --git-dir=$S rev-parse $STAGING)" = "$(git rev-parse $STAGING)" &&
-# 	test "$(git --git-dir=$S rev-parse $PRODUCTION)" = "$(git rev-parse $PRODUCTION)"
-# '
+# A push may carry a baseline stage's decisions along with the decision that
+# builds on them.
+test_expect_success 'staging then production, decided locally and pushed at once, are accepted' '
+	fresh &&
+	git rlpromote promote v2 --to staging >/dev/null &&
+	git rlpromote promote v2 --to production >/dev/null &&
+	git push origin $STAGING $PRODUCTION >push.out 2>&1 &&
+	test "$(git --git-dir=$S rev-parse $STAGING)" = "$(git rev-parse $STAGING)" &&
+	test "$(git --git-dir=$S rev-parse $PRODUCTION)" = "$(git rev-parse $PRODUCTION)"
+'
 
 test_expect_success 'a decision on an env version that is not the current one is rejected' '
 	fresh && act_as ci &&
@@ -219,13 +210,6 @@ test_expect_success 'a decision on an env version that is not the current one is
 	test "$(git --git-dir=$S rev-parse $STAGING)" = "$(git rev-parse $STAGING)"
 '
 
-# BUG: lib/hook.c:244-246 (check_decision_context) passes git_oid_tostr_s()
-# twice to one reject() call; it returns one (thread-local) static buffer, so
-# both %s print the same id and the line never says what
-# production held. Fix: format the held id into a local
-# char[GIT_OID_HEXSZ + 1] with git_oid_tostr() first. The test checks the
-# rejection and the start of the line; once fixed, add its end:
-#	test_grep "held ($(git rev-parse base))\$" push.out
 test_expect_success 'a baseline that is not what production held is rejected' '
 	fresh &&
 	: base2 behaves like base, so v2 is GO against it too &&
@@ -236,7 +220,7 @@ test_expect_success 'a baseline that is not what production held is rejected' '
 	git cat-file blob $STAGING:decision.json |
 		grep -q "\"baseline\":[[:space:]]*\"$(git rev-parse base2)\"" &&
 	expect_rejected $STAGING \
-		"baseline $(git rev-parse base2) is not what stage .production. held (" \
+		"baseline $(git rev-parse base2 | cut -c1-12) is not what stage .production. held ($(git rev-parse base | cut -c1-12))\$" \
 		origin $RUNS $STAGING
 '
 
@@ -251,43 +235,29 @@ test_expect_success 'a rollback by a promoter, with a reason, is accepted' '
 	test "$(git rlpromote current staging)" = "$(git rev-parse v2)"
 '
 
-# BUG: a hand-made "rollback" is accepted whatever candidate it names, so a
-# principal with only the promote role ships a candidate that was never gated
-# (v1 is NO-GO) without the override role: lib/verify.c rlp_verify_decision()
-# only asks a rollback for a reason (verify.c:139), and lib/hook.c:230
-# (check_decision_context) returns early for every kind but promote;
-# `current staging` then answers v1.
-# Fix: for RLP_DECISION_ROLLBACK require a first parent that is a decision of
-# the same stage and a candidate held by one of the decisions on that
-# first-parent chain (in rlp_verify_decision, so verify/sync/current agree);
-# recording the target decision's id in decision.json would make it exact.
-# Expected behaviour, to enable once fixed:
-# test_expect_success 'a rollback to a candidate the stage never held is rejected' '
-# 	fresh &&
-# 	git rlpromote promote v2 --to staging >/dev/null && git push -q origin $STAGING 2>/dev/null &&
-# 	git rlpromote promote v3 --to staging >/dev/null && git push -q origin $STAGING 2>/dev/null &&
-# 	git rlpromote rollback staging --reason "back to v2" >/dev/null &&
-# 	rollback=$(git rev-parse $STAGING) &&
-# 	git cat-file blob $rollback:decision.json | sed "s/$(git rev-parse v2)/$(git rev-parse v1)/" >d.json &&
-# 	forged=$(resign $rollback promoter $(tree_with $rollback decision.json d.json)) &&
-# 	git update-ref $STAGING $forged &&
-# 	expect_rejected $STAGING "decision $(short $forged): .*never held" origin $STAGING
-# '
+# A rollback must name an earlier decision of the same stage and restore its
+# candidate: a promoter cannot ship an ungated candidate by calling it a rollback.
+test_expect_success 'a rollback to a candidate the stage never held is rejected' '
+	fresh &&
+	git rlpromote promote v2 --to staging >/dev/null && git push -q origin $STAGING 2>/dev/null &&
+	git rlpromote promote v3 --to staging >/dev/null && git push -q origin $STAGING 2>/dev/null &&
+	git rlpromote rollback staging --reason "back to v2" >/dev/null &&
+	rollback=$(git rev-parse $STAGING) &&
+	git cat-file blob $rollback:decision.json | sed "s/$(git rev-parse v2)/$(git rev-parse v1)/" >d.json &&
+	forged=$(resign $rollback promoter $(tree_with $rollback decision.json d.json)) &&
+	git update-ref $STAGING $forged &&
+	expect_rejected $STAGING "decision $(short $forged): .*never held" origin $STAGING
+'
 
-# BUG: decision.json's "actor" is not checked against the signer: a decision
-# signed by promoter that says "actor": "lead@example.com" is accepted, and
-# `status`/`log` then show it as lead's. `promote` itself refuses that locally
-# (lib/decision.c check_signer: "signed by ... but user.email is ..."), the
-# verifier does not. Fix: in lib/verify.c rlp_verify_decision_signer(),
-# compare d->actor with who.principal. Expected behaviour, to enable once fixed:
-# test_expect_success 'a decision whose actor is not its signer is rejected' '
-# 	fresh &&
-# 	git rlpromote promote v2 --to staging >/dev/null && good=$(git rev-parse $STAGING) &&
-# 	git cat-file blob $good:decision.json | sed "s/promoter@example.com/lead@example.com/" >d.json &&
-# 	forged=$(resign $good promoter $(tree_with $good decision.json d.json)) &&
-# 	git update-ref $STAGING $forged &&
-# 	expect_rejected $STAGING "decision $(short $forged): .*actor" origin $STAGING
-# '
+# Who decided is who signed.
+test_expect_success 'a decision whose actor is not its signer is rejected' '
+	fresh &&
+	git rlpromote promote v2 --to staging >/dev/null && good=$(git rev-parse $STAGING) &&
+	git cat-file blob $good:decision.json | sed "s/promoter@example.com/lead@example.com/" >d.json &&
+	forged=$(resign $good promoter $(tree_with $good decision.json d.json)) &&
+	git update-ref $STAGING $forged &&
+	expect_rejected $STAGING "decision $(short $forged) names actor .lead@example.com. but is signed by .promoter@example.com." origin $STAGING
+'
 
 # ---- history ----
 
