@@ -291,4 +291,13 @@ test_expect_success 'the token never appears in any output' '
 	grep -q "trace: > " "$TEST_ROOT/ci1.err"
 '
 
+test_expect_success 'the composite action: bash run steps, inputs only through env' '
+	action=$RLP_SOURCE_DIR/.github/actions/rlpromote/action.yml &&
+	grep -q "^  using: composite$" "$action" &&
+	test "$(grep -c "^      run: " "$action")" = "$(grep -c "^      shell: bash$" "$action")" &&
+	! sed -n "/^      run: |/,/^    - /p" "$action" | grep -q "\${{" &&
+	grep -q "fetch-depth: 0" "$RLP_SOURCE_DIR/templates/github-workflow.yml" &&
+	grep -q "+refs/rlpromote/\*:refs/rlpromote/\*" "$RLP_SOURCE_DIR/templates/github-workflow.yml"
+'
+
 test_done
