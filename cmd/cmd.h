@@ -26,6 +26,8 @@ extern const struct rlp_command rlp_commands[];
 
 /* One per subcommand, each in cmd/<name>.c. */
 int cmd_gate(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_init(int argc, char **argv);

@@ -11,19 +11,18 @@
 #include "gate.h"
 #include "json.h"
 #include "policy.h"
-#include "report.h"
+#include "report_format.h"
 #include "results.h"
 
 #define RLP_EXIT_HOLD 2
 #define RUN_METRICS_MAX (1u << 20)
 
-enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
-
 struct gate_opts {
 	const char *policy, *to, *candidate, *baseline, *run_metrics;
 	const char *revision; /* git mode: the candidate commit */
 	const char *policy_rev;
-	enum format format;
+	const char *html_url; /* linked from the markdown report */
+	enum report_format format;
 };
 
 static void parse_options(struct gate_opts *o, int argc, char **argv)
@@ -36,6 +35,7 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 		{"run-metrics", required_argument, NULL, 'r'},
 		{"format", required_argument, NULL, 'f'},
 		{"policy-rev", required_argument, NULL, 'P'},
+		{"html-url", required_argument, NULL, 'u'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -52,14 +52,9 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 		case 'b': o->baseline = optarg; break;
 		case 'r': o->run_metrics = optarg; break;
 		case 'P': o->policy_rev = optarg; break;
+		case 'u': o->html_url = optarg; break;
 		case 'f':
-			if (!strcmp(optarg, "text"))
-				o->format = FORMAT_TEXT;
-			else if (!strcmp(optarg, "json"))
-				o->format = FORMAT_JSON;
-			else if (!strcmp(optarg, "markdown"))
-				o->format = FORMAT_MARKDOWN;
-			else {
+			if (report_format_parse(&o->format, optarg) < 0 || o->format == REPORT_HTML) {
 				error("unknown format '%s' (text, json or markdown)", optarg);
 				usage_of("gate", false);
 			}
@@ -68,6 +63,8 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 			usage_of("gate", false);
 		}
 	}
+	if (o->html_url)
+		check_html_url(o->html_url);
 	if (optind < argc)
 		o->revision = argv[optind++];
 	if (optind < argc) {
@@ -102,35 +99,10 @@ static void load_run_metrics(struct rlp_run_metrics *run, const char *path)
 }
 
 static char *render(const struct gate_opts *o, const struct rlp_gate_result *res,
-		    const struct rlp_report_meta *meta)
+		    struct rlp_report_meta *meta)
 {
-	struct rlp_json *json = NULL;
-	char *out = NULL;
-
-	switch (o->format) {
-	case FORMAT_JSON:
-		if (rlp_report_json(&json, res, meta) < 0)
-			return NULL;
-		out = rlp_json_print(json, true);
-		rlp_json_free(json);
-		if (out) {
-			size_t n = strlen(out);
-			char *nl = realloc(out, n + 2);
-			if (!nl) {
-				free(out);
-				return NULL;
-			}
-			nl[n] = '\n';
-			nl[n + 1] = '\0';
-			out = nl;
-		}
-		return out;
-	case FORMAT_MARKDOWN:
-		return rlp_report_markdown(&out, res, meta) < 0 ? NULL : out;
-	case FORMAT_TEXT:
-		break;
-	}
-	return rlp_report_text(&out, res, meta, want_color(stdout)) < 0 ? NULL : out;
+	meta->html_url = o->html_url;
+	return report_render(o->format, res, meta, want_color(stdout));
 }
 
 static int exit_code_of(const struct rlp_gate_result *res)

@@ -9,10 +9,18 @@
 const struct rlp_command rlp_commands[] = {
 	{"gate", cmd_gate,
 	 "git rlpromote gate <candidate> --to <stage> [--policy-rev <rev>] [--format text|json|markdown]\n"
+	 "                          [--html-url <url>]\n"
 	 "   or: git rlpromote gate --policy <file> --to <stage> --candidate-results <jsonl>\n"
 	 "                          [--baseline-results <jsonl>] [--run-metrics <json>]\n"
-	 "                          [--format text|json|markdown]",
+	 "                          [--format text|json|markdown] [--html-url <url>]",
 	 "decide GO / NO-GO / HOLD for a promotion from eval results"},
+	{"report", cmd_report,
+	 "git rlpromote report <candidate> --to <stage> [--policy-rev <rev>]\n"
+	 "                     [--format html|markdown|json|text] [--html-url <url>] [-o <file>]",
+	 "the gate's report on a candidate: an HTML page with charts, markdown, JSON or text"},
+	{"diff", cmd_diff,
+	 "git rlpromote diff <rev-a> <rev-b> [--env <name>] [--policy-rev <rev>] [--format text|json]",
+	 "compare two candidates' newest runs slice by slice, with paired statistics"},
 	{"policy", cmd_policy, "git rlpromote policy check [<file>]",
 	 "check a policy file and print it normalized"},
 	{"env", cmd_env,

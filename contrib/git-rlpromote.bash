@@ -9,7 +9,7 @@
 # Keep the lists below in step with the usage strings in cmd/main.c and the
 # man page (tests/t0010-docs.sh checks the commands and their options).
 
-__git_rlpromote_commands="gate policy env init eval promote rollback status current log show hook sync verify verify-artifact pr ci"
+__git_rlpromote_commands="gate policy env init eval promote rollback status current log show hook sync verify verify-artifact pr ci report diff"
 __git_rlpromote_formats="text json markdown"
 
 # What a command (and its subcommand) takes, in the caller's scope:
@@ -23,9 +23,19 @@ __git_rlpromote_spec ()
 	subs="" opts="" vals="" pos=""
 	case $1 in
 	gate)
-		opts="--to --policy-rev --format --policy --candidate-results --baseline-results --run-metrics"
-		vals="--to=stage --policy-rev=rev --format=format --policy=file --candidate-results=file --baseline-results=file --run-metrics=file"
+		opts="--to --policy-rev --format --html-url --policy --candidate-results --baseline-results --run-metrics"
+		vals="--to=stage --policy-rev=rev --format=format --html-url=none --policy=file --candidate-results=file --baseline-results=file --run-metrics=file"
 		pos="rev"
+		;;
+	report)
+		opts="--to --policy-rev --format --html-url --output"
+		vals="--to=stage --policy-rev=rev --format=report-format --html-url=none --output=file -o=file"
+		pos="rev"
+		;;
+	diff)
+		opts="--env --policy-rev --format"
+		vals="--env=env --policy-rev=rev --format=diff-format"
+		pos="rev rev"
 		;;
 	policy)
 		case $2 in
@@ -205,6 +215,8 @@ __git_rlpromote_values ()
 	case $1 in
 	file | dir) __git_rlpromote_files "$2" "${3-}" "$1" ;;
 	format) __git_rlpromote_reply "$__git_rlpromote_formats" "$2" "${3-}" ;;
+	report-format) __git_rlpromote_reply "html markdown json text" "$2" "${3-}" ;;
+	diff-format) __git_rlpromote_reply "text json" "$2" "${3-}" ;;
 	forge) __git_rlpromote_reply "github gitea gitlab" "$2" "${3-}" ;;
 	stage) __git_rlpromote_reply "$(__git_rlpromote_stages)" "$2" "${3-}" ;;
 	env) __git_rlpromote_reply "$(__git_rlpromote_envs)" "$2" "${3-}" ;;

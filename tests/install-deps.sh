@@ -7,7 +7,7 @@ packages=(
 	build-essential cmake pkg-config clang git
 	libgit2-dev libyaml-dev libcjson-dev libcurl4-openssl-dev libssl-dev libcmocka-dev
 	python3 python3-scipy python3-statsmodels
-	man-db groff gnupg openssh-client time faketime
+	man-db groff gnupg openssh-client time faketime chromium
 )
 
 missing=()
