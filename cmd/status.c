@@ -1,10 +1,12 @@
 /* git rlpromote status|current|log|show|verify-artifact: reading decisions. */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "artifact.h"
+#include "chain.h"
 #include "cmd.h"
 #include "decision.h"
 #include "error.h"
@@ -155,35 +157,25 @@ int cmd_log(int argc, char **argv)
 	struct rlp_store *store = open_store();
 	struct rlp_trusted *trusted = load_trusted(store, NULL);
 	char ref[512];
-	git_oid id;
+	git_oid tip, *chain = NULL;
+	size_t n = 0;
 
 	rlp_stage_ref(ref, sizeof(ref), trusted->policy, argv[1]);
-	if (git_reference_name_to_id(&id, store->repo, ref) < 0)
+	if (git_reference_name_to_id(&tip, store->repo, ref) < 0)
 		die("stage '%s' has no decisions", argv[1]);
-	for (;;) {
+	if (rlp_chain_walk(&chain, &n, NULL, store, ref + strlen(RLP_REF_PREFIX), &tip, NULL,
+			   SIZE_MAX) < 0)
+		die("%s", rlp_error_last());
+	for (size_t i = 0; i < n; i++) {
 		struct rlp_decision d;
-		git_commit *c = NULL;
-		if (rlp_decision_load(&d, store, &id) < 0)
+		if (rlp_decision_load(&d, store, &chain[i]) < 0)
 			die("%s", rlp_error_last());
 		printf("%s %s %-8s %-9s %s by %s%s%s\n", short_id(&d.commit), d.decided_at,
 		       d.verdict, rlp_decision_kind_name(d.kind), short_id(&d.candidate), d.actor,
 		       d.reason ? ": " : "", d.reason ? d.reason : "");
 		rlp_decision_clear(&d);
-		if (git_commit_lookup(&c, store->repo, &id) < 0)
-			die("cannot read %s", short_id(&id));
-		bool more = git_commit_parentcount(c) > 0;
-		/* the first parent of a decision is the previous decision of the stage,
-		 * except for the first decision, whose parents are runs */
-		if (more)
-			git_oid_cpy(&id, git_commit_parent_id(c, 0));
-		git_commit_free(c);
-		if (!more)
-			break;
-		struct rlp_decision probe;
-		if (rlp_decision_load(&probe, store, &id) < 0)
-			break;
-		rlp_decision_clear(&probe);
 	}
+	free(chain);
 	rlp_trusted_free(trusted);
 	rlp_store_free(store);
 	return 0;

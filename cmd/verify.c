@@ -1,50 +1,54 @@
 /* git rlpromote verify [--all]: re-check decisions from their evidence, offline. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "chain.h"
 #include "cmd.h"
 #include "decision.h"
 #include "error.h"
 #include "evidence.h"
 #include "verify.h"
 
-/* The decisions of a stage, newest first: the first-parent chain while it
- * holds decisions. */
+/* Verify the stage's tip, or with `all` its whole chain, newest first. */
 static int verify_stage(struct rlp_store *store, const struct rlp_trusted *trusted,
 			const char *stage, bool all, size_t *checked)
 {
-	char ref[512];
-	git_oid id;
+	char ref[512], suffix[512];
+	git_oid tip, *chain = NULL;
+	size_t n = 0;
 	int failed = 0;
 
 	rlp_stage_ref(ref, sizeof(ref), trusted->policy, stage);
-	if (git_reference_name_to_id(&id, store->repo, ref) < 0)
+	if (git_reference_name_to_id(&tip, store->repo, ref) < 0)
 		return 0;
-	for (;;) {
+	snprintf(suffix, sizeof(suffix), "%s", ref + strlen(RLP_REF_PREFIX));
+	if (!all) {
+		chain = malloc(sizeof(*chain));
+		if (!chain)
+			die("out of memory");
+		git_oid_cpy(&chain[0], &tip);
+		n = 1;
+	} else if (rlp_chain_walk(&chain, &n, NULL, store, suffix, &tip, NULL, SIZE_MAX) < 0) {
+		die("%s", rlp_error_last());
+	}
+	for (size_t i = 0; i < n; i++) {
 		struct rlp_decision d;
-		git_commit *c = NULL;
-		if (rlp_decision_load(&d, store, &id) < 0)
-			break;
+		if (rlp_decision_load(&d, store, &chain[i]) < 0)
+			die("%s", rlp_error_last());
 		(*checked)++;
-		if (rlp_verify_decision(store, trusted, &id, time(NULL)) == 0) {
-			printf("ok     %-12s %s %-9s %s\n", stage, short_id(&id),
+		if (rlp_verify_decision(store, trusted, &chain[i], time(NULL)) == 0) {
+			printf("ok     %-12s %s %-9s %s\n", stage, short_id(&chain[i]),
 			       rlp_decision_kind_name(d.kind), short_id(&d.candidate));
 		} else {
-			printf("FAILED %-12s %s %-9s %s: %s\n", stage, short_id(&id),
+			printf("FAILED %-12s %s %-9s %s: %s\n", stage, short_id(&chain[i]),
 			       rlp_decision_kind_name(d.kind), short_id(&d.candidate), rlp_error_last());
 			failed = 1;
 		}
 		rlp_decision_clear(&d);
-		if (!all || git_commit_lookup(&c, store->repo, &id) < 0)
-			break;
-		bool more = git_commit_parentcount(c) > 0;
-		if (more)
-			git_oid_cpy(&id, git_commit_parent_id(c, 0));
-		git_commit_free(c);
-		if (!more)
-			break;
 	}
+	free(chain);
 	return failed;
 }
 
