@@ -80,6 +80,7 @@ int rlp_gate_spec(struct rlp_results_spec *spec, const struct rlp_policy *policy
 {
 	const struct rlp_promotion *p = rlp_policy_promotion(policy, to);
 	const char **tags = NULL, **metrics = NULL;
+	struct rlp_results_hack *hack = NULL;
 	size_t ntags = 0, nmetrics = 0, tcap = 0, mcap = 0;
 	int error = 0;
 
@@ -91,16 +92,38 @@ int rlp_gate_spec(struct rlp_results_spec *spec, const struct rlp_policy *policy
 			error = add_unique(&tags, &ntags, &tcap, policy->slices[s].tags[t]);
 	for (size_t r = 0; r < p->nrules && !error; r++) {
 		const struct rlp_rule *rule = &p->rules[r];
-		if (rule->source == RLP_METRIC_RECORD)
+		const struct rlp_health *h = &policy->health;
+		if (rule->kind == RLP_RULE_SHADOW_COMPARE)
+			continue; /* decided on shadow traffic: its metric names the score */
+		if (rule->source == RLP_METRIC_RECORD) {
 			error = add_unique(&metrics, &nmetrics, &mcap, rule->metric);
-		else if (rule->source == RLP_METRIC_DERIVED)
+		} else if (gate_is_alignment_tax(rule)) {
+			/* a gate-level difference of two scores, not a record value */
+			error = add_unique(&metrics, &nmetrics, &mcap, h->reward);
+			if (!error)
+				error = add_unique(&metrics, &nmetrics, &mcap, h->human);
+		} else if (rule->source == RLP_METRIC_DERIVED) {
 			error = add_unique(&metrics, &nmetrics, &mcap, rule->metric);
+			if (!error && !strcmp(rule->metric_name, "reward_hack")) {
+				error = add_unique(&metrics, &nmetrics, &mcap, h->reward);
+				if (!error)
+					error = add_unique(&metrics, &nmetrics, &mcap, h->verifier);
+				if (!error && !hack && !(hack = calloc(1, sizeof(*hack))))
+					error = rlp_error_set(RLP_ENOMEM, "out of memory");
+				if (!error)
+					*hack = (struct rlp_results_hack){h->reward, h->verifier,
+									   h->hack_threshold,
+									   h->verifier_pass};
+			}
+		}
 	}
 	if (error) {
 		free(tags);
 		free(metrics);
+		free(hack);
 		return error;
 	}
+	spec->hack = hack;
 	spec->tags = tags;
 	spec->ntags = ntags;
 	spec->metrics = metrics;
@@ -114,7 +137,13 @@ void rlp_gate_spec_free(struct rlp_results_spec *spec)
 		return;
 	free((void *)spec->tags);
 	free((void *)spec->metrics);
+	free((void *)spec->hack);
 	memset(spec, 0, sizeof(*spec));
+}
+
+bool gate_is_alignment_tax(const struct rlp_rule *rule)
+{
+	return rule->source == RLP_METRIC_DERIVED && !strcmp(rule->metric_name, "alignment_tax");
 }
 
 long gate_metric_index(const struct gate_ctx *ctx, const char *metric)
@@ -634,8 +663,12 @@ void rlp_gate_result_free(struct rlp_gate_result *result)
 {
 	if (!result)
 		return;
-	for (size_t i = 0; result->rules && i < result->nrules; i++)
+	for (size_t i = 0; result->rules && i < result->nrules; i++) {
 		free(result->rules[i].slices);
+		for (size_t k = 0; k < result->rules[i].nsuspects; k++)
+			free(result->rules[i].suspects[k]);
+		free(result->rules[i].suspects);
+	}
 	free(result->rules);
 	free(result);
 }

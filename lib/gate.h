@@ -11,6 +11,7 @@
 
 #include "policy.h"
 #include "results.h"
+#include "shadow.h"
 
 /* Ordered so that the worst of several is the largest (RULES.md). */
 enum rlp_verdict { RLP_PASS = 0, RLP_INCONCLUSIVE = 1, RLP_ERROR_VERDICT = 2, RLP_FAIL = 3 };
@@ -47,6 +48,21 @@ struct rlp_slice_result {
 	struct rlp_figures fig;
 };
 
+/* What shadow_compare saw: the paired outcomes and the time they span. */
+struct rlp_shadow_result {
+	bool set;
+	long wins, ties, losses;
+	double first, last; /* epoch seconds of the first and last request */
+	double elapsed_s;   /* last - first */
+	double sd;          /* of the paired scores (1 win, 0.5 tie, 0 loss) */
+	double halfwidth;   /* of the confidence sequence */
+	double tuning_n;
+	bool deadline;      /* max_duration had passed: the at-deadline verdict */
+};
+
+/* Reports list at most this many reward-hacking suspects per rule. */
+#define RLP_GATE_MAX_SUSPECTS 20
+
 struct rlp_rule_result {
 	const struct rlp_rule *rule; /* borrowed from the policy */
 	struct rlp_figures fig;      /* the rule as a whole (worst slice for slice rules) */
@@ -55,6 +71,11 @@ struct rlp_rule_result {
 	bool blocking;               /* severity block */
 	struct rlp_slice_result *slices;
 	size_t nslices;
+	/* derived.reward_hack: the candidate ids flagged in any record (the
+	 * first RLP_GATE_MAX_SUSPECTS, copied) and how many there are in all */
+	char **suspects;
+	size_t nsuspects, suspects_total;
+	struct rlp_shadow_result shadow; /* shadow_compare */
 };
 
 struct rlp_gate_result {
@@ -70,10 +91,11 @@ struct rlp_gate_result {
 struct rlp_gate_input {
 	const struct rlp_policy *policy;
 	const char *to;                        /* target stage */
-	const struct rlp_results *candidate;
+	const struct rlp_results *candidate;   /* NULL: none (a gate on shadow traffic alone) */
 	const struct rlp_results *baseline;    /* NULL when none */
 	const struct rlp_results_spec *spec;   /* the spec both were read with */
 	const struct rlp_run_metrics *run;     /* NULL when none */
+	const struct rlp_shadow_tally *shadow; /* shadow/canary traffic; NULL when none */
 };
 
 /* The tags and metrics the promotion's rules need from the records, so the

@@ -39,6 +39,8 @@ struct gate_unit {
 };
 
 long gate_metric_index(const struct gate_ctx *ctx, const char *metric);
+/* derived.alignment_tax: a difference the gate computes from two scores. */
+bool gate_is_alignment_tax(const struct rlp_rule *rule);
 int gate_sample_collect(struct gate_sample *s, const struct rlp_results *r,
 			const struct gate_members *members, long metric);
 void gate_sample_free(struct gate_sample *s);

@@ -10,6 +10,7 @@
 #include "policy_internal.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,11 +224,13 @@ done:
 
 static const char *const top_keys[] = {
 	"version", "model", "artifact", "manifest", "allowed_signers", "stages", "signers",
-	"slices", "defaults", "promotions", NULL};
+	"slices", "defaults", "health", "promotions", NULL};
 static const char *const signer_keys[] = {"eval", "promote", "override", NULL};
 static const char *const slice_keys[] = {"tags", NULL};
 static const char *const default_keys[] = {"confidence", "on_missing", NULL};
 static const char *const promotion_keys[] = {"from", "env", "baseline", "rules", NULL};
+static const char *const health_keys[] = {"reward", "human", "verifier", "hack_threshold",
+					  "verifier_pass", NULL};
 
 static int expect_map(const struct pol_ctx *c, const struct pol_node *v, const char *what,
 		      const char *key)
@@ -316,6 +319,52 @@ static int parse_defaults(const struct pol_ctx *c, const struct pol_node *v, str
 			return err;
 		p->on_missing = (enum rlp_on_missing)value;
 	}
+	return 0;
+}
+
+/* A score name the health metrics read: a record score, not run.* or derived.* */
+static int health_score(const struct pol_ctx *c, const struct pol_node *map, const char *key,
+			char **out)
+{
+	const struct pol_node *v = pol_map_get(map, key);
+	char shown[POL_SHOW_MAX];
+	int err;
+
+	if (!v)
+		return 0;
+	if ((err = pol_string(c, v, "health", key, out)) < 0)
+		return err;
+	if (!pol_metric_name_valid(*out) || !strncmp(*out, "run.", 4) ||
+	    !strncmp(*out, "derived.", 8))
+		return pol_fail(c, v, "health", "invalid score name '%s' for '%s' (a name in the "
+				"records' \"scores\", [A-Za-z0-9_][A-Za-z0-9_.-]*)",
+				pol_show(shown, *out), key);
+	return 0;
+}
+
+static int parse_health(const struct pol_ctx *c, const struct pol_node *v, struct rlp_policy *p)
+{
+	struct rlp_health *h = &p->health;
+	const struct pol_node *n;
+	int err;
+
+	if ((err = expect_map(c, v, NULL, "health")) < 0 ||
+	    (err = pol_check_keys(c, v, "health", health_keys, NULL)) < 0)
+		return err;
+	h->loc = v->loc;
+	if ((err = health_score(c, v, "reward", &h->reward)) < 0 ||
+	    (err = health_score(c, v, "human", &h->human)) < 0 ||
+	    (err = health_score(c, v, "verifier", &h->verifier)) < 0)
+		return err;
+	if ((n = pol_map_get(v, "hack_threshold")) &&
+	    (err = pol_number(c, n, "health", "hack_threshold", &h->hack_threshold)) < 0)
+		return err;
+	if ((n = pol_map_get(v, "verifier_pass")) &&
+	    (err = pol_number(c, n, "health", "verifier_pass", &h->verifier_pass)) < 0)
+		return err;
+	if (h->reward && h->human && !strcmp(h->reward, h->human))
+		return pol_fail(c, pol_map_get(v, "human"), "health",
+				"'human' names the same score as 'reward' ('%s')", h->reward);
 	return 0;
 }
 
@@ -469,6 +518,8 @@ static int parse_policy(struct pol_ctx *c, const struct pol_node *root, struct r
 		return err;
 	if ((v = pol_map_get(root, "defaults")) && (err = parse_defaults(c, v, p)) < 0)
 		return err;
+	if ((v = pol_map_get(root, "health")) && (err = parse_health(c, v, p)) < 0)
+		return err;
 	return parse_promotions(c, pol_map_get(root, "promotions"), p);
 }
 
@@ -494,6 +545,8 @@ int rlp_policy_parse(struct rlp_policy **out, const char *buf, size_t len, const
 	}
 	p->confidence = 0.95;
 	p->on_missing = RLP_MISSING_INCONCLUSIVE;
+	p->health.hack_threshold = NAN;
+	p->health.verifier_pass = 1;
 	if (!yaml_parser_initialize(&l.parser)) {
 		err = pol_nomem();
 		goto done;
@@ -571,6 +624,9 @@ void rlp_policy_free(struct rlp_policy *p)
 		pol_strv_free(p->slices[i].tags, p->slices[i].ntags);
 	}
 	free(p->slices);
+	free(p->health.reward);
+	free(p->health.human);
+	free(p->health.verifier);
 	for (size_t i = 0; i < p->npromotions; i++) {
 		struct rlp_promotion *prom = &p->promotions[i];
 		free(prom->to);

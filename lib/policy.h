@@ -27,7 +27,7 @@ enum rlp_metric_source {
 	RLP_METRIC_NONE,    /* rule kinds without a metric */
 	RLP_METRIC_RECORD,  /* a score in "scores", or latency_ms / cost_usd */
 	RLP_METRIC_RUN,     /* "run.<name>": a run-level figure (run.json / --run-metrics) */
-	RLP_METRIC_DERIVED, /* "derived.<name>": computed from records (kl_k1, kl_k3) */
+	RLP_METRIC_DERIVED, /* "derived.<name>": computed from records (RL health) */
 };
 
 enum rlp_on_missing { RLP_MISSING_INCONCLUSIVE, RLP_MISSING_ERROR, RLP_MISSING_FAIL };
@@ -64,6 +64,7 @@ struct rlp_rule {
 	double min_duration_s;     /* min_samples, shadow_compare (seconds) */
 	double max_duration_s;     /* shadow_compare */
 	double noninferiority_margin; /* shadow_compare */
+	double tuning_n;           /* shadow_compare: the confidence sequence's N; default 5000 */
 	double confidence;         /* from the rule, else defaults, else 0.95 */
 	int sided;                 /* 1 or 2 (RLP_ONE_SIDED / RLP_TWO_SIDED), default 1 */
 	enum rlp_severity severity;
@@ -94,6 +95,17 @@ struct rlp_promotion {
 	struct rlp_location loc;
 };
 
+/* RL health (`health:`): which scores the derived health metrics read.
+ * Strings are NULL and numbers NaN when not set. */
+struct rlp_health {
+	char *reward;          /* the reward-model score */
+	char *human;           /* the human-preference score (derived.alignment_tax) */
+	char *verifier;        /* the programmatic verifier's score (derived.reward_hack) */
+	double hack_threshold; /* reward >= this and a failing verifier: a suspect */
+	double verifier_pass;  /* the verifier passes when its score >= this; default 1 */
+	struct rlp_location loc;
+};
+
 struct rlp_signers {
 	char **eval, **promote, **override;
 	size_t neval, npromote, noverride;
@@ -113,6 +125,7 @@ struct rlp_policy {
 	size_t nslices;
 	double confidence;        /* defaults.confidence, 0.95 if absent */
 	enum rlp_on_missing on_missing; /* defaults.on_missing */
+	struct rlp_health health;
 	struct rlp_promotion *promotions;
 	size_t npromotions;
 };
@@ -132,7 +145,9 @@ const struct rlp_slice *rlp_policy_slice(const struct rlp_policy *policy, const 
 
 const char *rlp_rule_kind_name(enum rlp_rule_kind kind);
 
-/* Derived metric names this version computes ("kl_k1", "kl_k3"). */
+/* Derived metric names this version computes: "kl_k1", "kl_k3" (KL to the
+ * base model), "distinct_2", "duplicate_rate", "collapsed" (rollout
+ * diversity), "alignment_tax" and "reward_hack" (they read `health:`). */
 bool rlp_policy_derived_known(const char *name);
 
 /* The normalized policy as YAML: every default filled in, keys in a fixed

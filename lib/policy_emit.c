@@ -3,7 +3,9 @@
  *
  *   version, model, artifact, manifest, allowed_signers, stages,
  *   signers {eval, promote, override}, slices {<name>: {tags}},
- *   defaults {confidence, on_missing}, promotions {<to>: {from, env, baseline, rules}}
+ *   defaults {confidence, on_missing},
+ *   health {reward, human, verifier, hack_threshold, verifier_pass} (when present),
+ *   promotions {<to>: {from, env, baseline, rules}}
  *
  * and within a rule the order of enum pol_key (id, kind, metric, slices, ...,
  * confidence, sided, severity, critical, on_missing). Every key a rule's kind
@@ -241,6 +243,7 @@ static void rule_key(struct emitter *e, const struct rlp_rule *r, enum pol_key k
 	case POL_K_MIN_DURATION: key_duration(e, name, r->min_duration_s); break;
 	case POL_K_MAX_DURATION: key_duration(e, name, r->max_duration_s); break;
 	case POL_K_NI_MARGIN: key_number(e, name, r->noninferiority_margin); break;
+	case POL_K_TUNING_N: key_number(e, name, r->tuning_n); break;
 	case POL_K_PAIRING: key_plain(e, name, pol_pairing_names[r->pairing]); break;
 	case POL_K_USE: key_plain(e, name, r->use_ci ? "ci" : "value"); break;
 	case POL_K_DETECT_REGRESSION:
@@ -318,6 +321,17 @@ static void policy(struct emitter *e, const struct rlp_policy *p)
 	key_number(e, "confidence", p->confidence);
 	key_plain(e, "on_missing", pol_on_missing_names[p->on_missing]);
 	mapping_end(e);
+
+	if (p->health.loc.line) {
+		key(e, "health");
+		mapping_start(e, true);
+		key_string(e, "reward", p->health.reward);
+		key_string(e, "human", p->health.human);
+		key_string(e, "verifier", p->health.verifier);
+		key_number(e, "hack_threshold", p->health.hack_threshold);
+		key_number(e, "verifier_pass", p->health.verifier_pass);
+		mapping_end(e);
+	}
 
 	key(e, "promotions");
 	mapping_start(e, false);

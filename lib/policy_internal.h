@@ -107,12 +107,15 @@ enum pol_key {
 	POL_K_ID, POL_K_KIND, POL_K_METRIC, POL_K_SLICES, POL_K_SLICE, POL_K_MIN, POL_K_MAX,
 	POL_K_MARGIN, POL_K_MIN_IMPROVEMENT, POL_K_MAX_RATE, POL_K_MAX_COUNT, POL_K_STAT,
 	POL_K_MAX_RATIO, POL_K_MIN_N, POL_K_MIN_N_PER_SLICE, POL_K_MIN_CLUSTERS,
-	POL_K_MIN_DURATION, POL_K_MAX_DURATION, POL_K_NI_MARGIN, POL_K_PAIRING, POL_K_USE,
+	POL_K_MIN_DURATION, POL_K_MAX_DURATION, POL_K_NI_MARGIN, POL_K_TUNING_N, POL_K_PAIRING,
+	POL_K_USE,
 	POL_K_DETECT_REGRESSION, POL_K_ALPHA, POL_K_CONFIDENCE, POL_K_SIDED, POL_K_SEVERITY,
 	POL_K_CRITICAL, POL_K_ON_MISSING, POL_K_COUNT
 };
 
 const char *pol_key_name(enum pol_key key);
+/* A score name: [A-Za-z0-9_][A-Za-z0-9_.-]*, at most 255 characters. */
+bool pol_metric_name_valid(const char *s);
 bool pol_key_applies(enum pol_key key, enum rlp_rule_kind kind);
 
 extern const char *const pol_on_missing_names[]; /* indexed by enum rlp_on_missing */

@@ -30,7 +30,8 @@ const char *const pol_severity_names[] = {"block", "warn", NULL};
 const char *const pol_pairing_names[] = {"auto", "paired", "unpaired", NULL};
 static const char *const sided_names[] = {"one", "two", NULL};
 static const char *const use_names[] = {"value", "ci", NULL};
-static const char *const derived_names[] = {"kl_k1", "kl_k3", NULL};
+static const char *const derived_names[] = {"kl_k1", "kl_k3", "distinct_2", "duplicate_rate",
+					    "collapsed", "alignment_tax", "reward_hack", NULL};
 
 #define K(kind) (1u << RLP_RULE_##kind)
 #define ALL ((1u << RLP_RULE_KIND_COUNT) - 1)
@@ -71,6 +72,7 @@ static const struct {
 	[POL_K_MIN_DURATION] = {"min_duration", SAMPLES | SHADOW},
 	[POL_K_MAX_DURATION] = {"max_duration", SHADOW},
 	[POL_K_NI_MARGIN] = {"noninferiority_margin", SHADOW},
+	[POL_K_TUNING_N] = {"tuning_n", SHADOW},
 	[POL_K_PAIRING] = {"pairing", NONINF | SUP},
 	[POL_K_USE] = {"use", RANGE},
 	[POL_K_DETECT_REGRESSION] = {"detect_regression", NONINF},
@@ -127,7 +129,7 @@ struct rule_parse {
 	char what[POL_SHOW_MAX + 64];
 };
 
-static bool metric_name_valid(const char *s)
+bool pol_metric_name_valid(const char *s)
 {
 	static const char first[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_";
@@ -140,7 +142,7 @@ static bool metric_name_valid(const char *s)
 static int parse_metric(struct rule_parse *rp, const struct pol_node *v)
 {
 	struct rlp_rule *r = rp->r;
-	char shown[POL_SHOW_MAX], known[64];
+	char shown[POL_SHOW_MAX], known[128];
 	const char *name;
 	int err;
 
@@ -161,7 +163,7 @@ static int parse_metric(struct rule_parse *rp, const struct pol_node *v)
 		r->source = RLP_METRIC_RECORD;
 		name = r->metric;
 	}
-	if (!metric_name_valid(name))
+	if (!pol_metric_name_valid(name))
 		return pol_fail(rp->c, v, rp->what,
 				"invalid metric name '%s' (expected [A-Za-z0-9_][A-Za-z0-9_.-]*, "
 				"optionally after 'run.' or 'derived.')",
@@ -291,6 +293,8 @@ static int parse_value(struct rule_parse *rp, enum pol_key k, const struct pol_n
 		/* beyond 0.5 the win-rate bound 0.5 - margin would pass anything */
 		return pol_number_range(c, v, what, key, 0, false, 0.5, false,
 					&r->noninferiority_margin);
+	case POL_K_TUNING_N:
+		return pol_number_range(c, v, what, key, 1, false, 1e12, false, &r->tuning_n);
 	case POL_K_PAIRING:
 		err = pol_enum(c, v, what, key, pol_pairing_names, &choice);
 		r->pairing = (enum rlp_pairing)choice;
@@ -337,6 +341,37 @@ static const struct pol_node *later(const struct pol_node *a, const struct pol_n
 	return a->loc.col > b->loc.col ? a : b;
 }
 
+/* Derived health metrics read `health:`; the alignment tax is already a
+ * difference from the baseline, so only kinds that judge a value take it. */
+static int check_derived(struct rule_parse *rp, bool *needs_baseline)
+{
+	const struct rlp_health *h = &rp->p->health;
+	const struct pol_node *at = rp->values[POL_K_METRIC];
+	const struct rlp_rule *r = rp->r;
+
+	if (!strcmp(r->metric_name, "alignment_tax")) {
+		if (!h->reward || !h->human)
+			return pol_fail(rp->c, at, rp->what, "'%s' needs 'health.reward' and "
+					"'health.human' in the policy", r->metric);
+		if (r->kind != RLP_RULE_RANGE && r->kind != RLP_RULE_BUDGET &&
+		    r->kind != RLP_RULE_AGGREGATE_THRESHOLD)
+			return pol_fail(rp->c, at, rp->what, "'%s' is a difference from the baseline: "
+					"use it with kind 'range', 'budget' or 'aggregate_threshold', "
+					"not '%s'", r->metric, rlp_rule_kind_name(r->kind));
+		if (has(rp, POL_K_MAX_RATIO))
+			return pol_fail(rp->c, rp->keys[POL_K_MAX_RATIO], rp->what,
+					"'max_ratio_vs_baseline' does not apply to '%s', already a "
+					"difference from the baseline", r->metric);
+		*needs_baseline = true;
+	} else if (!strcmp(r->metric_name, "reward_hack")) {
+		if (!h->reward || !h->verifier || isnan(h->hack_threshold))
+			return pol_fail(rp->c, at, rp->what, "'%s' needs 'health.reward', "
+					"'health.verifier' and 'health.hack_threshold' in the policy",
+					r->metric);
+	}
+	return 0;
+}
+
 /* What each kind requires, and checks across keys. */
 static int check_rule(struct rule_parse *rp, const struct pol_node *map)
 {
@@ -355,6 +390,11 @@ static int check_rule(struct rule_parse *rp, const struct pol_node *map)
 		return pol_fail(c, rp->values[POL_K_USE], what,
 				"'use: ci' needs per-record values; run metric '%s' has no interval",
 				r->metric);
+	if (r->source == RLP_METRIC_DERIVED && r->kind != RLP_RULE_SHADOW_COMPARE) {
+		int err = check_derived(rp, &needs_baseline);
+		if (err < 0)
+			return err;
+	}
 	switch (r->kind) {
 	case RLP_RULE_AGGREGATE_THRESHOLD:
 	case RLP_RULE_RANGE:
@@ -373,7 +413,7 @@ static int check_rule(struct rule_parse *rp, const struct pol_node *map)
 		if (!has(rp, POL_K_MAX) && !has(rp, POL_K_MAX_RATIO))
 			return pol_fail(c, map, what,
 					"kind '%s' needs 'max' or 'max_ratio_vs_baseline'", kind);
-		needs_baseline = has(rp, POL_K_MAX_RATIO);
+		needs_baseline |= has(rp, POL_K_MAX_RATIO);
 		break;
 	case RLP_RULE_MIN_SAMPLES:
 		if (!has(rp, POL_K_MIN_N) && !has(rp, POL_K_MIN_N_PER_SLICE) &&
@@ -431,6 +471,8 @@ static int fill_defaults(struct rule_parse *rp)
 		r->on_missing = p->on_missing;
 	if (isnan(r->alpha))
 		r->alpha = round_sig15(1 - r->confidence);
+	if (r->kind == RLP_RULE_SHADOW_COMPARE && isnan(r->tuning_n))
+		r->tuning_n = 5000;
 	if (r->kind == RLP_RULE_SLICE_NONINFERIORITY && !r->nslices) {
 		r->slices = calloc(p->nslices + 1, sizeof(*r->slices));
 		if (!r->slices)
@@ -449,7 +491,7 @@ static void rule_init(struct rlp_rule *r, const struct pol_node *map)
 	memset(r, 0, sizeof(*r));
 	r->source = RLP_METRIC_NONE;
 	r->min = r->max = r->max_rate = r->quantile = r->max_ratio_vs_baseline = NAN;
-	r->min_duration_s = r->max_duration_s = r->confidence = r->alpha = NAN;
+	r->min_duration_s = r->max_duration_s = r->confidence = r->alpha = r->tuning_n = NAN;
 	r->margin = r->min_improvement = r->noninferiority_margin = 0;
 	r->max_count = r->min_n = r->min_n_per_slice = r->min_clusters = -1;
 	r->sided = 1;

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "error.h"
 #include "json.h"
+#include "report_rl.h"
 #include "template.h"
 
 /* ---- JSON ---- */
@@ -81,6 +82,7 @@ int rlp_report_json(struct rlp_json **out, const struct rlp_gate_result *res,
 			rlp_json_add_null(o, "method");
 		rlp_json_add_number(o, "confidence", r->confidence);
 		figures_json(o, &r->fig);
+		report_rl_json(o, r);
 		if (!r->nslices)
 			continue;
 		struct rlp_json *slices = rlp_json_add_array(o, "slices");
@@ -214,6 +216,7 @@ static struct rlp_json *markdown_view(const struct rlp_gate_result *res,
 		 counts[RLP_ERROR_VERDICT]);
 	rlp_json_add_string(v, "counts", line);
 	rlp_json_add_bool(v, "has_slices", rlp_json_size(slices) > 0);
+	report_rl_view(v, res);
 	if (!rules || !slices) {
 		rlp_json_free(v);
 		return NULL;
@@ -333,6 +336,7 @@ int rlp_report_text(char **out, const struct rlp_gate_result *res,
 		const char *cells[NCOLS] = {r->rule->id, kind, rlp_verdict_name(r->fig.verdict),
 					    text[COL_EST], text[COL_INT], text[COL_THR], text[COL_N]};
 		table_row(&b, pal, w, cells, r->fig.verdict, r->fig.reason);
+		report_rl_text(&b, r, pal->dim, pal->reset);
 		for (size_t s = 0; s < r->nslices; s++) {
 			const struct rlp_figures *f = &r->slices[s].fig;
 			char name[80];

@@ -34,7 +34,10 @@
 /* read_records(): another file failed first, so this one's result is moot. */
 #define RESULTS_CANCELLED 2
 
-enum metric_kind { M_SCORE, M_LATENCY, M_COST, M_KL_K1, M_KL_K3 };
+enum metric_kind {
+	M_SCORE, M_LATENCY, M_COST, M_KL_K1, M_KL_K3, M_REWARD_HACK,
+	M_DISTINCT_2, M_DUPLICATE_RATE, M_COLLAPSED, /* from outputs, per id */
+};
 
 /* Name -> first spec index with that name (open addressing, index + 1). */
 struct name_index {
@@ -49,6 +52,9 @@ struct compiled_spec {
 	unsigned char *kind; /* enum metric_kind per metric */
 	struct name_index tags, metrics;
 	long latency, cost, kl_k1, kl_k3; /* spec index, or -1 when not asked for */
+	long hack, hack_reward, hack_verifier; /* derived.reward_hack and its scores */
+	double hack_threshold, verifier_pass;
+	bool want_output;
 };
 
 /* Lets a reader of file j stop early once a file i < j has failed: only the
@@ -139,6 +145,26 @@ static void spec_free(struct compiled_spec *cs)
 	free(cs->metrics.slots);
 }
 
+/* derived.reward_hack reads two scores the spec keeps anyway. */
+static int spec_reward_hack(struct compiled_spec *cs, const struct rlp_results_spec *spec)
+{
+	const struct rlp_results_hack *h = spec->hack;
+
+	if (h) {
+		cs->hack_reward = h->reward ? name_find(&cs->metrics, h->reward) : -1;
+		cs->hack_verifier = h->verifier ? name_find(&cs->metrics, h->verifier) : -1;
+		cs->hack_threshold = h->threshold;
+		cs->verifier_pass = h->verifier_pass;
+	}
+	if (!h || cs->hack_reward < 0 || cs->hack_verifier < 0 || cs->kind[cs->hack_reward] != M_SCORE ||
+	    cs->kind[cs->hack_verifier] != M_SCORE || isnan(cs->hack_threshold) ||
+	    isnan(cs->verifier_pass))
+		return rlp_error_set(RLP_EINVALID, "results spec: %s needs its reward and verifier "
+				     "scores among the metrics, and both thresholds",
+				     RLP_DERIVED_REWARD_HACK);
+	return 0;
+}
+
 static int spec_compile(struct compiled_spec *cs, const struct rlp_results_spec *spec)
 {
 	static const struct rlp_results_spec empty;
@@ -147,6 +173,7 @@ static int spec_compile(struct compiled_spec *cs, const struct rlp_results_spec 
 
 	memset(cs, 0, sizeof(*cs));
 	cs->latency = cs->cost = cs->kl_k1 = cs->kl_k3 = -1;
+	cs->hack = cs->hack_reward = cs->hack_verifier = -1;
 	if (!spec)
 		spec = &empty;
 	if (spec->ntags >= UINT32_MAX || spec->nmetrics >= UINT32_MAX)
@@ -182,9 +209,20 @@ static int spec_compile(struct compiled_spec *cs, const struct rlp_results_spec 
 			cs->kind[m] = M_KL_K1, slot = &cs->kl_k1;
 		else if (strcmp(name, RLP_DERIVED_KL_K3) == 0)
 			cs->kind[m] = M_KL_K3, slot = &cs->kl_k3;
+		else if (strcmp(name, RLP_DERIVED_REWARD_HACK) == 0)
+			cs->kind[m] = M_REWARD_HACK, slot = &cs->hack;
+		else if (strcmp(name, RLP_DERIVED_DISTINCT_2) == 0)
+			cs->kind[m] = M_DISTINCT_2;
+		else if (strcmp(name, RLP_DERIVED_DUPLICATE_RATE) == 0)
+			cs->kind[m] = M_DUPLICATE_RATE;
+		else if (strcmp(name, RLP_DERIVED_COLLAPSED) == 0)
+			cs->kind[m] = M_COLLAPSED;
 		if (slot)
 			*slot = (long)m;
+		cs->want_output |= cs->kind[m] >= M_DISTINCT_2;
 	}
+	if (cs->hack >= 0 && (rc = spec_reward_hack(cs, spec)) != 0)
+		goto fail;
 	return 0;
 fail:
 	spec_free(cs);
@@ -195,7 +233,7 @@ fail:
 
 enum field {
 	F_OTHER, F_ID, F_EPOCH, F_CLUSTER, F_TAGS, F_SCORES, F_LATENCY, F_COST, F_LOGPROB,
-	F_REF_LOGPROB,
+	F_REF_LOGPROB, F_OUTPUT,
 };
 
 static enum field field_of(const char *k)
@@ -221,6 +259,8 @@ static enum field field_of(const char *k)
 		return strcmp(k, "logprob") == 0 ? F_LOGPROB : F_OTHER;
 	case 'r':
 		return strcmp(k, "ref_logprob") == 0 ? F_REF_LOGPROB : F_OTHER;
+	case 'o':
+		return strcmp(k, "output") == 0 ? F_OUTPUT : F_OTHER;
 	default:
 		return F_OTHER;
 	}
@@ -398,6 +438,12 @@ static int read_field(struct reader *rd, enum field f, const struct rlp_json *v,
 	case F_REF_LOGPROB:
 		return read_number(v, f == F_LOGPROB ? "logprob" : "ref_logprob", want_kl,
 				   &lps[f == F_REF_LOGPROB], &have_lps[f == F_REF_LOGPROB]);
+	case F_OUTPUT:
+		if (!rlp_json_is_string(v))
+			return rlp_error_set(RLP_EINVALID, "output: not a string");
+		rec->output = rlp_json_string(v);
+		rec->output_len = strlen(rec->output);
+		return 0;
 	default:
 		return 0;
 	}
@@ -429,7 +475,7 @@ static int parse_record(struct reader *rd, const char *line, size_t len,
 	for (v = rlp_json_first(root); v; v = rlp_json_next(v)) {
 		enum field f = field_of(rlp_json_key(v));
 
-		if (f == F_OTHER)
+		if (f == F_OTHER || (f == F_OUTPUT && !cs->want_output))
 			continue;
 		if (seen & (1u << f))
 			return invalid("duplicate key '", rlp_json_key(v), "'");
@@ -441,6 +487,10 @@ static int parse_record(struct reader *rd, const char *line, size_t len,
 		return rlp_error_set(RLP_EINVALID, "missing id");
 	if (have_lps[0] && have_lps[1] && (rc = derive_kl(rd, lps[0], lps[1])) != 0)
 		return rc;
+	/* a reward-hacking suspect: the reward model likes it, the verifier does not */
+	if (cs->hack >= 0 && rd->has[cs->hack_reward] && rd->has[cs->hack_verifier])
+		set_value(rd, cs->hack, rd->values[cs->hack_reward] >= cs->hack_threshold &&
+					       rd->values[cs->hack_verifier] < cs->verifier_pass);
 	rec->tags = rd->tags;
 	rec->values = rd->values;
 	rec->has = rd->has;
@@ -556,6 +606,12 @@ static int read_source(struct rlp_results **out, struct results_lines *src, cons
 	rc = results_store_new(&rd.res, cs->ntags, cs->tag_alias, cs->nmetrics, cs->metric_alias);
 	if (rc)
 		return rlp_error_wrap(rc, "%s", name);
+	for (size_t m = 0; m < cs->nmetrics && !rc; m++)
+		if (cs->metric_alias[m] == m && cs->kind[m] >= M_DISTINCT_2)
+			rc = results_store_output_metric(rd.res, m, (enum results_output_metric)(
+				cs->kind[m] - M_DISTINCT_2 + RESULTS_OUT_DISTINCT_2));
+	if (rc)
+		goto done;
 	rd.arena = rlp_json_arena_new(ARENA_BLOCK);
 	rlp_json_arena_set_limit(rd.arena, arena_limit(cs->max_line));
 	rd.tags = calloc(cs->tag_words + 1, sizeof(*rd.tags));

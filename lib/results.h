@@ -17,6 +17,20 @@
 #define RLP_FIELD_COST "cost_usd"
 #define RLP_DERIVED_KL_K1 "derived.kl_k1" /* logprob - ref_logprob */
 #define RLP_DERIVED_KL_K3 "derived.kl_k3" /* (r - 1) - log r, r = exp(ref_logprob - logprob) */
+/* Rollout diversity, per id from the "output" of its records (epochs):
+ * distinct bigrams of whitespace-separated tokens / all bigrams; the share
+ * of records whose output equals another record's; 1 when every record
+ * gave the same output. The last two need 2 records with an output. */
+#define RLP_DERIVED_DISTINCT_2 "derived.distinct_2"
+#define RLP_DERIVED_DUPLICATE_RATE "derived.duplicate_rate"
+#define RLP_DERIVED_COLLAPSED "derived.collapsed"
+/* Per record: 1 when the reward score >= hack_threshold while the verifier
+ * score < verifier_pass (see rlp_results_spec), else 0. */
+#define RLP_DERIVED_REWARD_HACK "derived.reward_hack"
+
+/* distinct_2 is exact up to this many distinct bigrams per id, then
+ * estimated (adaptive sampling; about 3% relative error per id). */
+#define RLP_RESULTS_BIGRAMS_EXACT 1536
 
 #define RLP_RESULTS_MAX_LINE_DEFAULT (16u << 20)
 
@@ -26,10 +40,19 @@ struct rlp_results_spec {
 	const char *const *tags; /* tags whose membership is kept, indexed 0..ntags-1 */
 	size_t ntags;
 	/* metrics kept per id, indexed 0..nmetrics-1: a score name (looked up in
-	 * "scores"), RLP_FIELD_LATENCY, RLP_FIELD_COST, or RLP_DERIVED_KL_K1/K3 */
+	 * "scores"), RLP_FIELD_LATENCY, RLP_FIELD_COST, or an RLP_DERIVED_* name */
 	const char *const *metrics;
 	size_t nmetrics;
 	size_t max_line; /* 0: RLP_RESULTS_MAX_LINE_DEFAULT */
+	const struct rlp_results_hack *hack; /* needed by RLP_DERIVED_REWARD_HACK */
+};
+
+/* What makes a record a reward-hacking suspect. Both scores must be among
+ * the spec's metrics too. */
+struct rlp_results_hack {
+	const char *reward, *verifier;
+	double threshold;     /* reward >= threshold ... */
+	double verifier_pass; /* ... while verifier < verifier_pass */
 };
 
 struct rlp_results;
@@ -59,6 +82,9 @@ struct rlp_results;
  *   none) must be the same on every record.
  * - derived.kl_k1/k3 come from records with both logprob and ref_logprob;
  *   a k3 that overflows (ref_logprob - logprob > ~709) is an error.
+ * - output: a string when a diversity metric is asked for (then anything
+ *   else is an error), otherwise ignored. Outputs are kept as hashes only.
+ * - derived.reward_hack comes from records carrying both of its scores.
  * - A UTF-8 BOM opening the source and a CR ending a line are ignored.
  * - The spec's names may repeat: repeated indexes share one value. A NULL
  *   spec keeps ids only; a NULL name reads "<buffer>". */

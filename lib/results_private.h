@@ -31,6 +31,8 @@ struct results_record {
 	uint64_t id_hash; /* results_hash(id, id_len) */
 	uint64_t epoch;
 	const char *cluster;         /* NULL: the record names none */
+	const char *output;          /* NULL: none, or not asked for */
+	size_t output_len;
 	const uint64_t *tags;        /* bit t: the record carries spec tag t */
 	const double *values;        /* per spec metric, meaningful where has[m] */
 	const unsigned char *has;
@@ -117,5 +119,24 @@ int results_store_add(struct rlp_results *r, const struct results_record *rec, s
 void results_store_prefetch(const struct rlp_results *r, uint64_t id_hash);
 /* Called once after the last record: computes per-metric summaries. */
 void results_store_finish(struct rlp_results *r);
+
+/* Per-id rollout diversity from the records' outputs (results_outputs.c),
+ * kept as hashes: no output text is stored. */
+enum results_output_metric {
+	RESULTS_OUT_NONE, RESULTS_OUT_DISTINCT_2, RESULTS_OUT_DUPLICATE_RATE, RESULTS_OUT_COLLAPSED,
+};
+struct results_outputs;
+
+/* Metric m (canonical) is computed from outputs; call before any record. */
+int results_store_output_metric(struct rlp_results *r, size_t m, enum results_output_metric kind);
+
+/* `bigrams`: also keep each id's bigram set (only distinct_2 needs it). */
+int results_outputs_new(struct results_outputs **out, bool bigrams);
+void results_outputs_free(struct results_outputs *o);
+/* One record's output for id `row` (rows are added in order, from 0). */
+int results_outputs_add(struct results_outputs *o, size_t row, const char *s, size_t len);
+/* The figure for id `row`; false when the id has too few outputs for it. */
+bool results_outputs_value(const struct results_outputs *o, size_t row,
+			   enum results_output_metric kind, double *out);
 
 #endif

@@ -7,7 +7,8 @@
  * the common case are created lazily, when the first record needs them:
  * per-metric counts (absent while every record of every id carried the
  * metric), epoch sets and record counts (absent while every epoch was 0),
- * cluster indexes (absent while no record named a cluster).
+ * cluster indexes (absent while no record named a cluster). Figures from the
+ * records' outputs live in results_outputs.c.
  */
 #include "results_private.h"
 
@@ -37,6 +38,9 @@ struct rlp_results {
 	struct results_epoch_set late_epochs;
 	struct results_strtab clusters;
 	int32_t *cluster; /* NULL: no record named a cluster */
+	unsigned char *out_kind; /* per metric, enum results_output_metric; NULL: none */
+	bool want_bigrams;
+	struct results_outputs *outputs; /* created by the first output */
 };
 
 int results_store_new(struct rlp_results **out, size_t ntags, const uint32_t *tag_alias,
@@ -97,7 +101,36 @@ void rlp_results_free(struct rlp_results *r)
 	results_col_free(r->nrec);
 	results_epoch_set_free(&r->late_epochs);
 	results_col_free(r->cluster);
+	free(r->out_kind);
+	results_outputs_free(r->outputs);
 	free(r);
+}
+
+int results_store_output_metric(struct rlp_results *r, size_t m, enum results_output_metric kind)
+{
+	if (m >= r->nmetrics)
+		return rlp_error_set(RLP_EINVALID, "results: no metric %zu", m);
+	if (!r->out_kind && !(r->out_kind = calloc(r->nmetrics, 1)))
+		return rlp_error_set(RLP_ENOMEM, "out of memory for results");
+	r->out_kind[m] = (unsigned char)kind;
+	r->want_bigrams |= kind == RESULTS_OUT_DISTINCT_2;
+	return 0;
+}
+
+static bool output_metric(const struct rlp_results *r, size_t m)
+{
+	return r->out_kind && r->out_kind[m] != RESULTS_OUT_NONE;
+}
+
+static int note_output(struct rlp_results *r, size_t row, const struct results_record *rec)
+{
+	int rc;
+
+	if (!rec->output || !r->out_kind)
+		return 0;
+	if (!r->outputs && (rc = results_outputs_new(&r->outputs, r->want_bigrams)) != 0)
+		return rc;
+	return results_outputs_add(r->outputs, row, rec->output, rec->output_len);
 }
 
 static bool canonical_metric(const struct rlp_results *r, size_t m)
@@ -342,12 +375,14 @@ int results_store_add(struct rlp_results *r, const struct results_record *rec, s
 		return rc;
 	if ((rc = note_cluster(r, row, added, rec->cluster)) != 0)
 		return rc;
+	if ((rc = note_output(r, row, rec)) != 0)
+		return rc;
 	for (w = 0; w < r->tag_words; w++)
 		r->tags[row * r->tag_words + w] |= rec->tags[w];
 	for (m = 0; m < r->nmetrics; m++) {
 		double v = rec->values[m];
 
-		if (!canonical_metric(r, m))
+		if (!canonical_metric(r, m) || output_metric(r, m))
 			continue;
 		if (!rec->has[m]) {
 			if (!r->counts[m] && (rc = materialize_counts(r, m, row)) != 0)
@@ -371,6 +406,17 @@ void results_store_finish(struct rlp_results *r)
 	for (m = 0; m < r->nmetrics; m++) {
 		if (!canonical_metric(r, m))
 			continue;
+		if (output_metric(r, m)) {
+			for (i = 0; i < r->ids.n; i++) {
+				double v;
+				if (!results_outputs_value(r->outputs, i, r->out_kind[m], &v))
+					continue;
+				r->carriers[m]++;
+				if (v != 0.0 && v != 1.0)
+					r->binary[m] = false;
+			}
+			continue;
+		}
 		if (!r->counts[m]) {
 			r->carriers[m] = r->ids.n;
 			continue;
@@ -427,6 +473,8 @@ bool rlp_results_value(const struct rlp_results *r, size_t i, size_t m, double *
 	if (!r || i >= r->ids.n || m >= r->nmetrics)
 		return false;
 	m = r->metric_alias[m];
+	if (output_metric(r, m))
+		return results_outputs_value(r->outputs, i, r->out_kind[m], out);
 	n = r->counts[m] ? r->counts[m][i] : records_of(r, i);
 	if (!n)
 		return false;

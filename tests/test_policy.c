@@ -360,6 +360,13 @@ static void test_policy_parses_every_key(void **state)
 	r = rule(canary, "kl");
 	assert_int_equal(r->source, RLP_METRIC_DERIVED);
 	assert_string_equal(r->metric_name, "kl_k3");
+	assert_string_equal(rule(canary, "tax")->metric_name, "alignment_tax");
+	assert_string_equal(rule(canary, "hacking")->metric_name, "reward_hack");
+	assert_string_equal(p->health.reward, "rm");
+	assert_string_equal(p->health.human, "human_pref");
+	assert_string_equal(p->health.verifier, "unit_tests");
+	assert_same_double(p->health.hack_threshold, 0.8);
+	assert_same_double(p->health.verifier_pass, 0.5);
 
 	prod = rlp_policy_promotion(p, "prod");
 	r = rule(prod, "shadow");
@@ -367,8 +374,10 @@ static void test_policy_parses_every_key(void **state)
 	assert_same_double(r->max_duration_s, 7 * 86400);
 	assert_same_double(r->noninferiority_margin, 0.5);
 	assert_same_double(r->confidence, 0.975);
+	assert_same_double(r->tuning_n, 5000); /* the default */
 	r = rule(prod, "short");
 	assert_same_double(r->min_duration_s, 0.5);
+	assert_same_double(r->tuning_n, 20000);
 	rlp_policy_free(p);
 }
 
@@ -639,7 +648,10 @@ static void test_policy_names_and_lookups(void **state)
 	assert_string_equal(rlp_rule_kind_name(RLP_RULE_KIND_COUNT), "unknown");
 	assert_true(rlp_policy_derived_known("kl_k1"));
 	assert_true(rlp_policy_derived_known("kl_k3"));
-	assert_false(rlp_policy_derived_known("reward_hack"));
+	for (const char *const *d = (const char *const[]){"distinct_2", "duplicate_rate",
+			"collapsed", "alignment_tax", "reward_hack", NULL}; *d; d++)
+		assert_true(rlp_policy_derived_known(*d));
+	assert_false(rlp_policy_derived_known("reward_hak"));
 	assert_false(rlp_policy_derived_known(NULL));
 	assert_null(rlp_policy_promotion(NULL, "x"));
 	assert_null(rlp_policy_slice(NULL, "x"));

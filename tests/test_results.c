@@ -21,7 +21,7 @@ enum { PASS, RM, FORMAT_OK, LATENCY, COST, KL_K1, KL_K3 };
 
 static struct rlp_results_spec spec_all(void)
 {
-	struct rlp_results_spec s = { TAGS, 5, METRICS, 7, 0 };
+	struct rlp_results_spec s = { TAGS, 5, METRICS, 7, 0, NULL };
 
 	return s;
 }
@@ -144,7 +144,7 @@ static void test_results_metric_missing_on_some_records(void **state)
 static void test_results_tags_membership(void **state)
 {
 	static const char *const tags[] = { "math", "tools", "math", "absent" };
-	struct rlp_results_spec spec = { tags, 4, METRICS, 1, 0 };
+	struct rlp_results_spec spec = { tags, 4, METRICS, 1, 0, NULL };
 	struct rlp_results *r = read_ok(
 		"{\"id\":\"a\",\"tags\":[\"math\",\"other\"]}\n"
 		"{\"id\":\"b\",\"tags\":[\"tools\"]}\n"
@@ -172,7 +172,7 @@ static void test_results_many_tags(void **state)
 {
 	static char names[130][8];
 	const char *tags[130];
-	struct rlp_results_spec spec = { tags, 130, NULL, 0, 0 };
+	struct rlp_results_spec spec = { tags, 130, NULL, 0, 0, NULL };
 	struct rlp_results *r = NULL;
 	size_t i;
 
@@ -302,11 +302,129 @@ static void test_results_kl_derived(void **state)
 		     "t.jsonl:1: ref_logprob: not a finite number");
 }
 
+static void test_results_rollout_diversity(void **state)
+{
+	static const char *const metrics[] = { RLP_DERIVED_DISTINCT_2, RLP_DERIVED_DUPLICATE_RATE,
+					       RLP_DERIVED_COLLAPSED };
+	enum { D2, DUP, COLL };
+	struct rlp_results_spec spec = { NULL, 0, metrics, 3, 0, NULL };
+	/* interleaved ids; "the  cat\tsat" has the bigrams of "the cat sat"
+	 * but is another output */
+	struct rlp_results *r = read_ok(
+		"{\"id\":\"a\",\"output\":\"the cat sat\"}\n"
+		"{\"id\":\"b\",\"output\":\"x y z\"}\n"
+		"{\"id\":\"a\",\"epoch\":1,\"output\":\"the cat sat\"}\n"
+		"{\"id\":\"b\",\"epoch\":1,\"output\":\"x y z\"}\n"
+		"{\"id\":\"c\",\"output\":\"one two\"}\n"
+		"{\"id\":\"a\",\"epoch\":2,\"output\":\"a dog ran\"}\n"
+		"{\"id\":\"b\",\"epoch\":2,\"output\":\"x y z\"}\n"
+		"{\"id\":\"d\"}\n"
+		"{\"id\":\"b\",\"epoch\":3,\"output\":\"x y z\"}\n"
+		"{\"id\":\"e\",\"output\":\"ok\"}\n"
+		"{\"id\":\"e\",\"epoch\":1,\"output\":\"ok\"}\n"
+		"{\"id\":\"f\",\"output\":\"the cat sat\"}\n"
+		"{\"id\":\"f\",\"epoch\":1,\"output\":\"the  cat\\tsat\"}\n",
+		&spec);
+
+	(void)state;
+	/* a: bigrams (the cat)(cat sat) twice, (a dog)(dog ran): 4 of 6 */
+	assert_float_equal(value(r, "a", D2), 4.0 / 6, 1e-15);
+	assert_float_equal(value(r, "a", DUP), 2.0 / 3, 1e-15);
+	assert_float_equal(value(r, "a", COLL), 0, 0);
+	/* b: one rollout four times: collapsed */
+	assert_float_equal(value(r, "b", D2), 2.0 / 8, 1e-15);
+	assert_float_equal(value(r, "b", DUP), 1, 0);
+	assert_float_equal(value(r, "b", COLL), 1, 0);
+	/* c: one record: no duplicates to speak of */
+	assert_float_equal(value(r, "c", D2), 1, 0);
+	assert_true(isnan(value(r, "c", DUP)));
+	assert_true(isnan(value(r, "c", COLL)));
+	assert_true(isnan(value(r, "d", D2)));
+	/* e: identical one-token outputs: no bigrams, but collapsed */
+	assert_true(isnan(value(r, "e", D2)));
+	assert_float_equal(value(r, "e", COLL), 1, 0);
+	/* f: same tokens, different bytes */
+	assert_float_equal(value(r, "f", D2), 0.5, 0);
+	assert_float_equal(value(r, "f", DUP), 0, 0);
+	assert_float_equal(value(r, "f", COLL), 0, 0);
+	assert_int_equal(rlp_results_metric_count(r, D2), 4);
+	assert_int_equal(rlp_results_metric_count(r, COLL), 4);
+	assert_true(rlp_results_metric_binary(r, COLL));
+	assert_false(rlp_results_metric_binary(r, DUP));
+	rlp_results_free(r);
+
+	expect_error_spec("{\"id\":\"a\",\"output\":3}\n", 23, &spec, "t.jsonl:1: output: not a string");
+	expect_error_spec("{\"id\":\"a\",\"output\":\"x\",\"output\":\"y\"}\n", 38, &spec,
+			  "t.jsonl:1: duplicate key 'output'");
+	/* not asked for: any output is the user's business */
+	r = read_ok("{\"id\":\"a\",\"output\":3,\"output\":null}\n", NULL);
+	rlp_results_free(r);
+}
+
+/* Long diverse rollouts: the bigram set of an id stays bounded, and the
+ * estimate beyond RLP_RESULTS_BIGRAMS_EXACT stays close. */
+static void test_results_distinct_2_estimate(void **state)
+{
+	static const char *const metrics[] = { RLP_DERIVED_DISTINCT_2 };
+	struct rlp_results_spec spec = { NULL, 0, metrics, 1, 0, NULL };
+	char *text = malloc(8 * 3000 * 16 + 8 * 64), *p = text;
+	struct rlp_results *r;
+
+	(void)state;
+	assert_non_null(text);
+	/* four copies of one rollout, four rollouts of their own: distinct
+	 * bigrams 5 * 2999 of 8 * 2999 */
+	for (int e = 0; e < 8; e++) {
+		p += sprintf(p, "{\"id\":\"q\",\"epoch\":%d,\"output\":\"", e);
+		for (int k = 0; k < 3000; k++)
+			p += sprintf(p, "%sw%d_%d", k ? " " : "", e < 4 ? 0 : e, k);
+		p += sprintf(p, "\"}\n");
+	}
+	r = read_ok(text, &spec);
+	assert_float_equal(value(r, "q", 0), 0.625, 0.625 * 0.15);
+	rlp_results_free(r);
+	free(text);
+}
+
+static void test_results_reward_hack(void **state)
+{
+	static const char *const metrics[] = { RLP_DERIVED_REWARD_HACK, "rm", "unit_tests" };
+	struct rlp_results_hack hack = { "rm", "unit_tests", 0.8, 1 };
+	struct rlp_results_spec spec = { NULL, 0, metrics, 3, 0, &hack };
+	struct rlp_results *r = read_ok(
+		"{\"id\":\"a\",\"scores\":{\"rm\":0.9,\"unit_tests\":false}}\n"
+		"{\"id\":\"b\",\"scores\":{\"rm\":0.9,\"unit_tests\":true}}\n"
+		"{\"id\":\"c\",\"scores\":{\"rm\":0.5,\"unit_tests\":0}}\n"
+		"{\"id\":\"d\",\"scores\":{\"rm\":0.85}}\n"
+		"{\"id\":\"e\",\"scores\":{\"unit_tests\":0,\"rm\":0.8}}\n"
+		"{\"id\":\"e\",\"epoch\":1,\"scores\":{\"rm\":0.95,\"unit_tests\":1}}\n",
+		&spec);
+
+	(void)state;
+	assert_float_equal(value(r, "a", 0), 1, 0);
+	assert_float_equal(value(r, "b", 0), 0, 0);
+	assert_float_equal(value(r, "c", 0), 0, 0);
+	assert_true(isnan(value(r, "d", 0)));
+	assert_float_equal(value(r, "e", 0), 0.5, 0); /* threshold inclusive */
+	assert_int_equal(rlp_results_metric_count(r, 0), 4);
+	rlp_results_free(r);
+
+	spec.hack = NULL;
+	expect_error_spec("{\"id\":\"a\"}\n", 11, &spec,
+			  "results spec: derived.reward_hack needs its reward and verifier scores "
+			  "among the metrics, and both thresholds");
+	spec.hack = &hack;
+	spec.nmetrics = 2;
+	expect_error_spec("{\"id\":\"a\"}\n", 11, &spec,
+			  "results spec: derived.reward_hack needs its reward and verifier scores "
+			  "among the metrics, and both thresholds");
+}
+
 static void test_results_latency_and_cost(void **state)
 {
 	struct rlp_results_spec spec = spec_all();
 	static const char *const pass_only[] = { "pass" };
-	struct rlp_results_spec narrow = { NULL, 0, pass_only, 1, 0 };
+	struct rlp_results_spec narrow = { NULL, 0, pass_only, 1, 0, NULL };
 	const char *nonfinite = "{\"id\":\"a\",\"latency_ms\":-1e999}\n";
 	struct rlp_results *r = read_ok(
 		"{\"id\":\"a\",\"latency_ms\":812,\"cost_usd\":0.0021,"
@@ -673,7 +791,7 @@ static void test_results_file_long_lines(void **state)
 static void test_results_spec_errors(void **state)
 {
 	static const char *const bad[] = { "pass", NULL };
-	struct rlp_results_spec spec = { NULL, 2, NULL, 0, 0 };
+	struct rlp_results_spec spec = { NULL, 2, NULL, 0, 0, NULL };
 	struct rlp_results *r = NULL;
 
 	(void)state;
@@ -696,7 +814,7 @@ static void test_results_spec_errors(void **state)
 static void test_results_duplicate_metric_in_spec(void **state)
 {
 	static const char *const metrics[] = { "pass", "rm", "pass" };
-	struct rlp_results_spec spec = { NULL, 0, metrics, 3, 0 };
+	struct rlp_results_spec spec = { NULL, 0, metrics, 3, 0, NULL };
 	struct rlp_results *r = read_ok("{\"id\":\"a\",\"scores\":{\"pass\":1,\"rm\":0.5}}\n"
 					"{\"id\":\"b\",\"scores\":{\"rm\":0.5}}\n",
 					&spec);
@@ -740,6 +858,9 @@ int main(void)
 		cmocka_unit_test(test_results_binary_flag_false_after_fraction),
 		cmocka_unit_test(test_results_clusters),
 		cmocka_unit_test(test_results_kl_derived),
+		cmocka_unit_test(test_results_rollout_diversity),
+		cmocka_unit_test(test_results_distinct_2_estimate),
+		cmocka_unit_test(test_results_reward_hack),
 		cmocka_unit_test(test_results_latency_and_cost),
 		cmocka_unit_test(test_results_errors),
 		cmocka_unit_test(test_results_unknown_scores_of_other_types_ignored),

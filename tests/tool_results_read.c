@@ -25,7 +25,7 @@ static const char *const metrics[] = {
 int main(int argc, char **argv)
 {
 	struct rlp_results_spec spec = { tags, sizeof(tags) / sizeof(tags[0]), metrics,
-					  sizeof(metrics) / sizeof(metrics[0]), 0 };
+					  sizeof(metrics) / sizeof(metrics[0]), 0, NULL };
 	const char *const *paths = (const char *const *)argv + 1;
 	size_t n = argc > 1 ? (size_t)argc - 1 : 0, i, j;
 	struct rlp_results **r = NULL;
