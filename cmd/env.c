@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "env.h"
 #include "error.h"
+#include "progress_bar.h"
 #include "sign.h"
 #include "store.h"
 #include "trust.h"
@@ -76,7 +77,10 @@ static int env_freeze(int argc, char **argv)
 		usage_of("env", false);
 	}
 	store = open_repo();
-	check(rlp_env_freeze(store, argv[1], &commit, &created));
+	struct progress_bar bar;
+	progress_start(&bar, "freezing", PROGRESS_BYTES, NULL);
+	check(rlp_env_freeze_progress(store, argv[1], &commit, &created, progress_of(&bar)));
+	progress_stop(&bar);
 	check(rlp_env_load(&spec, NULL, store, &commit, NULL));
 	git_oid_tostr(hex, sizeof(hex), &commit);
 	if (created)

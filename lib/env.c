@@ -422,8 +422,10 @@ done:
 
 /* env.yaml and files/<path> for every collected file; blobs written first. */
 static int write_tree(git_oid *out, struct rlp_store *store, const char *yaml, size_t yaml_len,
-		      struct rlp_env_file *files, size_t n, const char *basedir)
+		      struct rlp_env_file *files, size_t n, const char *basedir,
+		      const struct rlp_progress *report)
 {
+	struct rlp_env_progress progress = {report, 0, 0};
 	git_tree_update *updates = calloc(n + 1, sizeof(*updates));
 	git_treebuilder *empty = NULL;
 	git_tree *base = NULL;
@@ -443,9 +445,11 @@ static int write_tree(git_oid *out, struct rlp_store *store, const char *yaml, s
 				       .filemode = GIT_FILEMODE_BLOB, .path = RLP_ENV_SPEC_FILE};
 	if ((err = rlp_store_blob(&updates[0].id, store, yaml, yaml_len)) < 0)
 		goto done;
+	for (size_t i = 0; i < n; i++)
+		progress.total += files[i].size;
 	for (size_t i = 0; i < n; i++) {
 		if ((err = rlp_env_blob_from_file(&files[i].blob, store, basefd, files[i].path,
-						  files[i].size)) < 0)
+						  files[i].size, &progress)) < 0)
 			goto done;
 		if (!(paths[i] = malloc(sizeof(RLP_ENV_FILES_DIR "/") + strlen(files[i].path)))) {
 			err = nomem();
@@ -478,6 +482,12 @@ done:
 int rlp_env_freeze(struct rlp_store *store, const char *spec_path, git_oid *out_commit,
 		   bool *created)
 {
+	return rlp_env_freeze_progress(store, spec_path, out_commit, created, NULL);
+}
+
+int rlp_env_freeze_progress(struct rlp_store *store, const char *spec_path, git_oid *out_commit,
+			    bool *created, const struct rlp_progress *progress)
+{
 	struct rlp_envspec *spec = NULL;
 	struct rlp_env_file *files = NULL;
 	struct freeze f = {0};
@@ -497,7 +507,8 @@ int rlp_env_freeze(struct rlp_store *store, const char *spec_path, git_oid *out_
 	if ((slash = strrchr(basedir, '/')))
 		slash[slash == basedir] = '\0'; /* "/spec.yaml" keeps its "/" */
 	if ((err = rlp_env_collect(&files, &n, spec, slash ? basedir : ".")) < 0 ||
-	    (err = write_tree(&f.tree, store, yaml, yaml_len, files, n, slash ? basedir : ".")) < 0 ||
+	    (err = write_tree(&f.tree, store, yaml, yaml_len, files, n, slash ? basedir : ".",
+			      progress)) < 0 ||
 	    (err = env_ref(ref, sizeof(ref), spec->name)) < 0)
 		goto done;
 	f.spec = spec;

@@ -21,6 +21,8 @@
 #include "envspec.h"
 #include "store.h"
 
+struct rlp_progress;
+
 #define RLP_ENV_MAX_FILES 100000
 #define RLP_ENV_SPEC_FILE "env.yaml"
 #define RLP_ENV_FILES_DIR "files"
@@ -43,17 +45,27 @@ int rlp_env_collect(struct rlp_env_file **out, size_t *n, const struct rlp_envsp
 		    const char *basedir);
 void rlp_env_files_free(struct rlp_env_file *files, size_t n);
 
+/* Bytes frozen so far of all the files, for a progress reporter. */
+struct rlp_env_progress {
+	const struct rlp_progress *report; /* may be NULL */
+	uint64_t done, total;
+};
+
 /* Stream the file at `path` (relative to the directory open as `dirfd`;
  * symbolic links refused on the way) into a blob, never holding it in
- * memory. It must still be a regular file of `size` bytes. */
+ * memory. It must still be a regular file of `size` bytes. Each chunk
+ * written adds to progress->done and is reported (progress may be NULL). */
 int rlp_env_blob_from_file(git_oid *out, struct rlp_store *store, int dirfd, const char *path,
-			   uint64_t size);
+			   uint64_t size, struct rlp_env_progress *progress);
 
 /* Freeze the spec at `spec_path` as the next version of its environment.
  * *created is false when the latest version already has identical content
  * (*out_commit is then that version). */
 int rlp_env_freeze(struct rlp_store *store, const char *spec_path, git_oid *out_commit,
 		   bool *created);
+/* The same, reporting the bytes of the files frozen so far. */
+int rlp_env_freeze_progress(struct rlp_store *store, const char *spec_path, git_oid *out_commit,
+			    bool *created, const struct rlp_progress *progress);
 
 /* <name>, <name>@<n> or a commit id (at least 4 hex digits) to a version. */
 int rlp_env_resolve(git_oid *out, struct rlp_store *store, const char *spec);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "progress.h"
 
 #define MAX_DEPTH 256
 #define CHUNK (64 * 1024)
@@ -282,7 +283,7 @@ void rlp_env_files_free(struct rlp_env_file *files, size_t n)
 }
 
 int rlp_env_blob_from_file(git_oid *out, struct rlp_store *store, int dirfd, const char *path,
-			   uint64_t size)
+			   uint64_t size, struct rlp_env_progress *progress)
 {
 	git_odb_stream *stream = NULL;
 	git_odb *odb = NULL;
@@ -327,6 +328,10 @@ int rlp_env_blob_from_file(git_oid *out, struct rlp_store *store, int dirfd, con
 		if ((err = git_odb_stream_write(stream, chunk, (size_t)got)) < 0) {
 			err = rlp_git_error(err, "cannot write blob");
 			goto done;
+		}
+		if (progress) {
+			progress->done += (uint64_t)got;
+			rlp_progress_report(progress->report, progress->done, progress->total);
 		}
 	}
 	if (total != size)

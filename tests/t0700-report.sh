@@ -244,7 +244,33 @@ with open(\"big.jsonl\", \"w\") as f:
 			/dev/null >tty.out </dev/null &&
 		test_grep "summarizing results .*%" tty.out &&
 		# the bar is erased before the result is printed
-		test_grep "$(printf "\033\\[K")recorded run" tty.out
+		test_grep "$(printf "\033\\[K")recorded run" tty.out &&
+		# freezing a large fixture, and the repeats of eval run
+		mkdir -p tick && head -c 3000000 /dev/zero >tick/big.bin &&
+		cat >tick/run.sh <<-\SH &&
+		#!/bin/sh
+		sleep 0.3
+		echo "{\"id\":\"t\",\"scores\":{\"pass\":1}}" >"$RLPROMOTE_RESULTS"
+		SH
+		cat >tick/env.yaml <<-\YAML &&
+		version: 1
+		name: tick
+		seed: 1
+		time: "2026-01-01T00:00:00Z"
+		decoding: {temperature: 0}
+		command: [sh, files/run.sh]
+		harness: run.sh
+		inputs: big.bin
+		graders: [{name: g, kind: programmatic, path: run.sh}]
+		YAML
+		git rlpromote env freeze tick/env.yaml >out 2>err && test ! -s err &&
+		echo x >>tick/big.bin &&
+		script -qec "git rlpromote env freeze tick/env.yaml" /dev/null >freeze.out </dev/null &&
+		test_grep "freezing .*%.*MiB" freeze.out &&
+		git rlpromote eval run --env tick --repeat 2 >out 2>err &&
+		! grep -q "repeats  *[0-9.]*/s" err &&
+		script -qec "git rlpromote eval run --env tick --repeat 2" /dev/null >run.out </dev/null &&
+		test_grep "eval run .* 1/2 repeats" run.out
 	else
 		echo "note: script(1) not installed: the terminal case is not checked"
 	fi
