@@ -10,6 +10,11 @@ packages=(
 	man-db groff gnupg openssh-client time faketime chromium
 )
 
+# The forge tests' rig (prism, octokit's fixtures server) runs on Node.js 20
+# or later, from the npm registry; this kind of machine ships Node 20. Where
+# node is absent, Debian's nodejs and npm are the fallback.
+command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
