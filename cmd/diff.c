@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "diff.h"
 #include "error.h"
+#include "evidence.h"
 #include "json.h"
 #include "progress_bar.h"
 #include "runs.h"
@@ -295,6 +296,10 @@ int cmd_diff(int argc, char **argv)
 	const char *env = o.env ? o.env : default_env(trusted->policy);
 	if (!env)
 		die("the policy names no env: pass --env <name>");
+	git_oid env_tip;
+	unsigned env_version;
+	if (rlp_env_tip(&env_tip, &env_version, store, env) < 0)
+		die("%s", rlp_error_last());
 	for (int i = 0; i < 2; i++) {
 		resolve_commit(&sides[i].candidate, store, o.rev[i]);
 		find_run(&sides[i], store, trusted, o.rev[i], env);

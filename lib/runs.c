@@ -231,7 +231,8 @@ int rlp_runs_find(struct rlp_run_ref **out, size_t *n, struct rlp_store *store,
 		free(runs);
 		return error < -100 ? error : rlp_git_error(error, "cannot list runs");
 	}
-	qsort(runs, count, sizeof(*runs), cmp_run_newest_first);
+	if (count) /* runs is NULL when there are none, which qsort may not take */
+		qsort(runs, count, sizeof(*runs), cmp_run_newest_first);
 	*out = runs;
 	*n = count;
 	return 0;

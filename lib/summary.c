@@ -132,7 +132,8 @@ static void group_json(struct rlp_json *o, struct group *g)
 
 	rlp_json_add_number(o, "records", (double)g->records);
 	scores = rlp_json_add_object(o, "scores");
-	qsort(g->scores, g->nscores, sizeof(*g->scores), cmp_score);
+	if (g->nscores)
+		qsort(g->scores, g->nscores, sizeof(*g->scores), cmp_score);
 	for (size_t i = 0; i < g->nscores; i++) {
 		struct rlp_json *so = rlp_json_add_object(scores, g->scores[i].name);
 		rlp_json_add_number(so, "n", (double)g->scores[i].n);
@@ -197,7 +198,8 @@ int rlp_summary_compute_progress(char **out, const char *buf, size_t len, const 
 	rlp_json_add_number(root, "ids", (double)rlp_results_count(validated));
 	group_json(root, &s.all); /* records and scores of every record */
 	struct rlp_json *tags = rlp_json_add_object(root, "tags");
-	qsort(s.tags, s.ntags, sizeof(*s.tags), cmp_group);
+	if (s.ntags) /* qsort may not take the NULL of no tags */
+		qsort(s.tags, s.ntags, sizeof(*s.tags), cmp_group);
 	for (size_t i = 0; i < s.ntags; i++)
 		group_json(rlp_json_add_object(tags, s.tags[i].name), &s.tags[i]);
 	char *text = rlp_json_print(root, false);

@@ -225,6 +225,10 @@ test_expect_success 'diff: the text table, uncoloured off a terminal' '
 	! grep -q "$(printf "\033")" d.txt &&
 	test_expect_code 129 git rlpromote diff da 2>err &&
 	test_expect_code 128 git rlpromote diff da db --env nowhere 2>err &&
+	test_grep "environment .nowhere. was never frozen" err &&
+	sed "s/^name: support-v3/name: other/" env/env.yaml >env/other.yaml &&
+	git rlpromote env freeze env/other.yaml >/dev/null &&
+	test_expect_code 128 git rlpromote diff da db --env other 2>err &&
 	test_grep "no runs of .da." err
 '
 

@@ -55,12 +55,26 @@ static void test_summary_refuses_bad_results(void **state)
 	assert_non_null(strstr(rlp_error_last(), "r.jsonl:1"));
 }
 
+/* No tags and no scores: nothing to sort (qsort of NULL was undefined
+ * behaviour the sanitizer build caught through eval run). */
+static void test_summary_without_tags_or_scores(void **state)
+{
+	const char *in = "{\"id\":\"a\"}\n";
+	char *out = NULL;
+	(void)state;
+
+	assert_int_equal(rlp_summary_compute(&out, in, strlen(in), "r"), 0);
+	assert_string_equal(out, "{\"ids\":1,\"records\":1,\"scores\":{},\"tags\":{}}\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary_counts_every_tag_of_a_record),
 		cmocka_unit_test(test_summary_is_canonical),
 		cmocka_unit_test(test_summary_refuses_bad_results),
+		cmocka_unit_test(test_summary_without_tags_or_scores),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
