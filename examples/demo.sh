@@ -87,6 +87,12 @@ candidate v2 candidate-v2
 act_as ci
 run git rlpromote eval run --env support-v3 --candidate v2 --repeat 2
 run git rlpromote gate v2 --to staging --format markdown | head -n 8
+
+step "v1 against v2, slice by slice; the page reviewers open"
+run git rlpromote diff v1 v2 | grep -E '^(\$|A|B|env|SLICE) |  pass  '
+report=${TMPDIR:-/tmp}/rlpromote-demo-report.html
+run git rlpromote report v2 --to staging -o "$report"
+printf 'open %s: one self-contained page, verdict, rules and a chart per metric\n' "$report"
 act_as promoter
 run git rlpromote promote v2 --to staging
 
