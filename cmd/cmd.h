@@ -33,6 +33,7 @@ int cmd_env(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int eval_run(int argc, char **argv); /* cmd/eval_run.c */
+int cmd_shadow(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_status(int argc, char **argv);

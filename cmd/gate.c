@@ -19,6 +19,7 @@
 
 struct gate_opts {
 	const char *policy, *to, *candidate, *baseline, *run_metrics;
+	const char *shadow;   /* a shadow traffic file, for shadow_compare */
 	const char *revision; /* git mode: the candidate commit */
 	const char *policy_rev;
 	const char *html_url; /* linked from the markdown report */
@@ -36,6 +37,7 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"policy-rev", required_argument, NULL, 'P'},
 		{"html-url", required_argument, NULL, 'u'},
+		{"shadow-results", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -53,6 +55,7 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 		case 'r': o->run_metrics = optarg; break;
 		case 'P': o->policy_rev = optarg; break;
 		case 'u': o->html_url = optarg; break;
+		case 'S': o->shadow = optarg; break;
 		case 'f':
 			if (report_format_parse(&o->format, optarg) < 0 || o->format == REPORT_HTML) {
 				error("unknown format '%s' (text, json or markdown)", optarg);
@@ -72,14 +75,18 @@ static void parse_options(struct gate_opts *o, int argc, char **argv)
 		usage_of("gate", false);
 	}
 	if (o->revision) {
-		if (!o->to || o->candidate || o->baseline || o->run_metrics || o->policy) {
+		if (!o->to || o->candidate || o->baseline || o->run_metrics || o->policy || o->shadow) {
 			error("gate <candidate> takes --to and finds its evidence in git");
 			usage_of("gate", false);
 		}
 		return;
 	}
-	if (!o->policy || !o->to || !o->candidate) {
-		error("--policy, --to and --candidate-results are required");
+	if (!o->policy || !o->to || (!o->candidate && !o->shadow)) {
+		error("--policy, --to and --candidate-results (or --shadow-results) are required");
+		usage_of("gate", false);
+	}
+	if (o->baseline && !o->candidate) {
+		error("--baseline-results needs --candidate-results");
 		usage_of("gate", false);
 	}
 }
@@ -110,6 +117,20 @@ static int exit_code_of(const struct rlp_gate_result *res)
 	return res->decision == RLP_GO ? 0 : res->decision == RLP_NOGO ? 1 : RLP_EXIT_HOLD;
 }
 
+static void read_shadow(struct rlp_shadow_tally *t, const char *path)
+{
+	struct rlp_shadow *s = NULL;
+	char *buf = NULL;
+	size_t len;
+
+	if (rlp_read_file(&buf, &len, path, RLP_RESULTS_MAX) < 0 || rlp_shadow_new(&s) < 0 ||
+	    rlp_shadow_add(s, buf, len, path) < 0)
+		die("%s", rlp_error_last());
+	rlp_shadow_get_tally(s, t);
+	rlp_shadow_free(s);
+	free(buf);
+}
+
 /* gate <candidate> --to <stage>: the evidence in git, the trusted policy. */
 static int gate_revision(const struct gate_opts *o)
 {
@@ -127,7 +148,8 @@ static int gate_revision(const struct gate_opts *o)
 		warning("%s", ev.problem);
 	snprintf(policy_name, sizeof(policy_name), "%s:%s", trusted->rev, RLP_POLICY_PATH);
 	struct rlp_report_meta meta = {
-		.policy = trusted->policy, .policy_name = policy_name, .candidate = ev.cand_run.path,
+		.policy = trusted->policy, .policy_name = policy_name,
+		.candidate = ev.has_cand_run ? ev.cand_run.path : "shadow traffic",
 		.baseline = ev.has_base_run ? ev.base_run.path : NULL,
 	};
 	char *text = render(o, ev.result, &meta);
@@ -173,18 +195,21 @@ int cmd_gate(int argc, char **argv)
 
 	paths[0] = o.candidate;
 	paths[1] = o.baseline;
-	if (rlp_results_read_files(results, paths, o.baseline ? 2 : 1, &spec) < 0)
+	if (o.candidate && rlp_results_read_files(results, paths, o.baseline ? 2 : 1, &spec) < 0)
 		die("%s", rlp_error_last());
+	struct rlp_shadow_tally tally;
+	if (o.shadow)
+		read_shadow(&tally, o.shadow);
 
 	struct rlp_gate_input in = {
 		.policy = policy, .to = o.to, .candidate = results[0], .baseline = results[1],
-		.spec = &spec, .run = o.run_metrics ? &run : NULL,
+		.spec = &spec, .run = o.run_metrics ? &run : NULL, .shadow = o.shadow ? &tally : NULL,
 	};
 	if (rlp_gate_evaluate(&res, &in) < 0)
 		die("gate: %s", rlp_error_last());
 	struct rlp_report_meta meta = {
-		.policy = policy, .policy_name = o.policy, .candidate = o.candidate,
-		.baseline = o.baseline,
+		.policy = policy, .policy_name = o.policy,
+		.candidate = o.candidate ? o.candidate : o.shadow, .baseline = o.baseline,
 	};
 	if (!(text = render(&o, res, &meta)))
 		die("cannot render the report: %s", rlp_error_last());

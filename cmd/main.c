@@ -12,6 +12,8 @@ const struct rlp_command rlp_commands[] = {
 	 "                          [--html-url <url>]\n"
 	 "   or: git rlpromote gate --policy <file> --to <stage> --candidate-results <jsonl>\n"
 	 "                          [--baseline-results <jsonl>] [--run-metrics <json>]\n"
+	 "                          [--shadow-results <jsonl>] [--format text|json|markdown] [--html-url <url>]\n"
+	 "   or: git rlpromote gate --policy <file> --to <stage> --shadow-results <jsonl>\n"
 	 "                          [--format text|json|markdown] [--html-url <url>]",
 	 "decide GO / NO-GO / HOLD for a promotion from eval results"},
 	{"report", cmd_report,
@@ -37,6 +39,10 @@ const struct rlp_command rlp_commands[] = {
 	 "   or: git rlpromote eval record --env <name> [--candidate <rev>] [--run-metrics <json>] <results.jsonl>\n"
 	 "   or: git rlpromote eval show <candidate> <env>",
 	 "record eval results of a candidate as a signed run"},
+	{"shadow", cmd_shadow,
+	 "git rlpromote shadow record --candidate <rev> [--baseline <rev>] <traffic.jsonl>\n"
+	 "   or: git rlpromote shadow show <candidate>",
+	 "record shadow or canary traffic of a candidate as a signed run"},
 	{"promote", cmd_promote,
 	 "git rlpromote promote <candidate> --to <stage> [--override --reason <text>] [--policy-rev <rev>]",
 	 "record a signed decision moving a candidate to a stage"},

@@ -60,7 +60,7 @@ int cmd_promote(int argc, char **argv)
 		char *text = NULL;
 		struct rlp_report_meta meta = {
 			.policy = trusted->policy, .policy_name = RLP_POLICY_PATH,
-			.candidate = ev.cand_run.path,
+			.candidate = ev.has_cand_run ? ev.cand_run.path : "shadow traffic",
 			.baseline = ev.has_base_run ? ev.base_run.path : NULL,
 		};
 		if (rlp_report_text(&text, ev.result, &meta, want_color(stderr)) == 0)

@@ -9,7 +9,7 @@
 # Keep the lists below in step with the usage strings in cmd/main.c and the
 # man page (tests/t0010-docs.sh checks the commands and their options).
 
-__git_rlpromote_commands="gate policy env init eval promote rollback status current log show hook sync verify verify-artifact pr ci report diff"
+__git_rlpromote_commands="gate policy env init eval shadow promote rollback status current log show hook sync verify verify-artifact pr ci report diff"
 __git_rlpromote_formats="text json markdown"
 
 # What a command (and its subcommand) takes, in the caller's scope:
@@ -23,8 +23,8 @@ __git_rlpromote_spec ()
 	subs="" opts="" vals="" pos=""
 	case $1 in
 	gate)
-		opts="--to --policy-rev --format --html-url --policy --candidate-results --baseline-results --run-metrics"
-		vals="--to=stage --policy-rev=rev --format=format --html-url=none --policy=file --candidate-results=file --baseline-results=file --run-metrics=file"
+		opts="--to --policy-rev --format --html-url --policy --candidate-results --baseline-results --run-metrics --shadow-results"
+		vals="--to=stage --policy-rev=rev --format=format --html-url=none --policy=file --candidate-results=file --baseline-results=file --run-metrics=file --shadow-results=file"
 		pos="rev"
 		;;
 	report)
@@ -68,6 +68,17 @@ __git_rlpromote_spec ()
 			pos="file"
 			;;
 		show) pos="rev env" ;;
+		esac
+		;;
+	shadow)
+		case $2 in
+		"") subs="record show" ;;
+		record)
+			opts="--candidate --baseline"
+			vals="--candidate=rev --baseline=rev"
+			pos="file"
+			;;
+		show) pos="rev" ;;
 		esac
 		;;
 	promote)

@@ -200,6 +200,15 @@ static int build_texts(struct decision_text *t, struct rlp_store *store,
 	struct rlp_json *runs = rlp_json_add_object(root, "runs");
 	add_run(runs, "candidate", ev->has_cand_run, &ev->cand_run);
 	add_run(runs, "baseline", ev->has_base_run, &ev->base_run);
+	if (ev->nshadow) { /* the batches of shadow traffic, oldest first */
+		struct rlp_json *shadow = rlp_json_add_array(runs, "shadow");
+		for (size_t i = 0; i < ev->nshadow; i++) {
+			struct rlp_json *o = rlp_json_push_object(shadow);
+			rlp_json_add_string(o, "writer", ev->shadow_runs[i].writer);
+			add_oid(o, "commit", &ev->shadow_runs[i].commit);
+			rlp_json_add_string(o, "path", ev->shadow_runs[i].path);
+		}
+	}
 	/* the gate's outcome; NONE when there was no evidence to gate */
 	rlp_json_add_string(root, "verdict",
 			    ev->result ? rlp_outcome_name(ev->result->decision) : "NONE");
@@ -244,7 +253,8 @@ done:
 struct decide_payload {
 	const struct decision_text *text;
 	const git_oid *expected_tip; /* NULL: the stage must not exist yet */
-	const git_oid *evidence[2];  /* run commits used, NULL when absent */
+	const git_oid **evidence;    /* run commits used (one may hold several runs) */
+	size_t nevidence;
 	const struct rlp_trusted *trusted;
 	enum rlp_role role;
 	const char *actor;
@@ -278,8 +288,8 @@ static int check_signer(struct rlp_store *store, const git_oid *commit,
 static int build_decision(git_oid *out, struct rlp_store *store, git_commit *tip, void *payload)
 {
 	const struct decide_payload *p = payload;
-	const git_commit *parents[3];
-	git_commit *runs[2] = {NULL, NULL};
+	const git_commit **parents = NULL;
+	git_commit **runs = NULL;
 	git_tree *tree = NULL;
 	struct rlp_tree_edit edits[3];
 	git_oid tree_id;
@@ -302,25 +312,35 @@ static int build_decision(git_oid *out, struct rlp_store *store, git_commit *tip
 		return error;
 	if ((error = git_tree_lookup(&tree, store->repo, &tree_id)) < 0)
 		return rlp_git_error(error, "cannot read tree");
+	parents = calloc(p->nevidence + 1, sizeof(*parents));
+	runs = calloc(p->nevidence + 1, sizeof(*runs));
+	if (!parents || !runs) {
+		error = rlp_error_set(RLP_ENOMEM, "out of memory");
+		goto done;
+	}
 	if (tip)
 		parents[np++] = tip;
-	for (int i = 0; i < 2; i++) {
-		if (!p->evidence[i])
+	for (size_t i = 0; i < p->nevidence; i++) {
+		bool listed = false;
+		/* one run commit may hold several runs: a parent is listed once */
+		for (size_t k = tip ? 1 : 0; k < np && !listed; k++)
+			listed = git_oid_equal(git_commit_id(parents[k]), p->evidence[i]);
+		if (listed)
 			continue;
 		if ((error = git_commit_lookup(&runs[i], store->repo, p->evidence[i])) < 0) {
 			error = rlp_git_error(error, "cannot read evidence");
 			goto done;
 		}
-		/* one run commit may hold both runs: a parent is listed once */
-		if (!np || !git_oid_equal(git_commit_id(parents[np - 1]), p->evidence[i]))
-			parents[np++] = runs[i];
+		parents[np++] = runs[i];
 	}
 	if ((error = rlp_store_commit(out, store, tree, parents, np, p->message)) < 0)
 		goto done;
 	error = check_signer(store, out, p);
 done:
-	git_commit_free(runs[0]);
-	git_commit_free(runs[1]);
+	for (size_t i = 0; runs && i < p->nevidence; i++)
+		git_commit_free(runs[i]);
+	free(runs);
+	free(parents);
 	git_tree_free(tree);
 	return error;
 }
@@ -348,6 +368,8 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 {
 	struct decision_text text = {NULL, NULL, NULL};
 	char actor[256], ref[512], msg[1024], cand[12];
+	const git_oid **evidence = NULL;
+	size_t nevidence = 0;
 	git_oid id;
 	int error;
 
@@ -360,11 +382,21 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 	snprintf(msg, sizeof(msg), "%s %s to %s: %s\n%s%s\n", rlp_decision_kind_name(kind), cand,
 		 ev->promotion->to, ev->result ? rlp_outcome_name(ev->result->decision) : "no gate",
 		 reason ? "\n" : "", reason ? reason : "");
+	evidence = calloc(ev->nshadow + 2, sizeof(*evidence));
+	if (!evidence) {
+		error = rlp_error_set(RLP_ENOMEM, "out of memory");
+		goto done;
+	}
+	if (ev->has_cand_run)
+		evidence[nevidence++] = &ev->cand_run.commit;
+	if (ev->has_base_run)
+		evidence[nevidence++] = &ev->base_run.commit;
+	for (size_t i = 0; i < ev->nshadow; i++)
+		evidence[nevidence++] = &ev->shadow_runs[i].commit;
 	struct decide_payload p = {
 		.text = &text,
 		.expected_tip = ev->has_stage_tip ? &ev->stage_tip : NULL,
-		.evidence = {ev->has_cand_run ? &ev->cand_run.commit : NULL,
-			     ev->has_base_run ? &ev->base_run.commit : NULL},
+		.evidence = evidence, .nevidence = nevidence,
 		.trusted = trusted, .role = role, .actor = actor, .message = msg,
 	};
 	rlp_stage_ref(ref, sizeof(ref), ev->policy, ev->promotion->to);
@@ -379,6 +411,7 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 		 out->decided_at, git_oid_tostr_s(&id));
 	rlp_notes_append(store, candidate, line);
 done:
+	free(evidence);
 	free(text.json);
 	free(text.gate);
 	free(text.report);

@@ -103,6 +103,104 @@ static int find_run(struct rlp_run_ref *out, bool *found, struct rlp_evidence *e
 static int gather_and_gate(struct rlp_evidence *ev, struct rlp_store *store,
 			   const struct rlp_policy *policy, const git_oid *candidate, const char *to);
 
+bool rlp_promotion_uses_shadow(const struct rlp_promotion *p)
+{
+	for (size_t i = 0; p && i < p->nrules; i++)
+		if (p->rules[i].kind == RLP_RULE_SHADOW_COMPARE)
+			return true;
+	return false;
+}
+
+/* A batch joins the tally: it must be traffic of the candidate, and of the
+ * baseline the decision compares with when it names one. */
+static int add_shadow_batch(struct rlp_evidence *ev, const struct rlp_run_data *d,
+			    const struct rlp_run_ref *ref)
+{
+	if (!d->shadow || !git_oid_equal(&d->candidate, &ev->candidate))
+		return rlp_error_set(RLP_EINVALID, "%s is not shadow traffic of %.12s", ref->path,
+				     git_oid_tostr_s(&ev->candidate));
+	if (ev->has_baseline && (!d->has_baseline || !git_oid_equal(&d->baseline, &ev->baseline)))
+		return rlp_error_set(RLP_EINVALID, "%s was recorded against another model than the "
+				     "baseline %.12s", ref->path, git_oid_tostr_s(&ev->baseline));
+	return 0;
+}
+
+static int push_shadow_ref(struct rlp_evidence *ev, const struct rlp_run_ref *ref)
+{
+	struct rlp_run_ref *grown = realloc(ev->shadow_runs, (ev->nshadow + 1) * sizeof(*grown));
+
+	if (!grown)
+		return rlp_error_set(RLP_ENOMEM, "out of memory");
+	ev->shadow_runs = grown;
+	ev->shadow_runs[ev->nshadow++] = *ref;
+	return 0;
+}
+
+/* Tally ev->shadow_runs (loading each); the gather has done it already. */
+static int load_shadow(struct rlp_evidence *ev, struct rlp_store *store)
+{
+	struct rlp_shadow *acc = NULL;
+	int error;
+
+	if (ev->has_shadow)
+		return 0;
+	if ((error = rlp_shadow_new(&acc)) < 0)
+		return error;
+	for (size_t i = 0; i < ev->nshadow && !error; i++) {
+		struct rlp_run_data d;
+		if ((error = rlp_run_load(&d, store, &ev->shadow_runs[i])) < 0)
+			break;
+		if ((error = add_shadow_batch(ev, &d, &ev->shadow_runs[i])) == 0)
+			error = rlp_shadow_add(acc, d.results, d.results_len, ev->shadow_runs[i].path);
+		rlp_run_data_clear(&d);
+	}
+	if (!error) {
+		rlp_shadow_get_tally(acc, &ev->shadow);
+		ev->has_shadow = true;
+	}
+	rlp_shadow_free(acc);
+	return error;
+}
+
+/* Every batch of the candidate's traffic that counts, oldest first; those
+ * that do not are named in `problem`. */
+static int find_shadow(struct rlp_evidence *ev, struct rlp_store *store)
+{
+	struct rlp_run_ref *runs = NULL;
+	struct rlp_shadow *acc = NULL;
+	size_t n = 0, unsigned_runs = 0, other_base = 0;
+	int error;
+
+	if ((error = rlp_runs_find(&runs, &n, store, &ev->candidate, RLP_SHADOW_ENV)) < 0 ||
+	    (error = rlp_shadow_new(&acc)) < 0)
+		goto done;
+	for (size_t i = n; i-- > 0 && !error;) {
+		struct rlp_run_data d;
+		if ((error = rlp_run_load(&d, store, &runs[i])) < 0)
+			break;
+		if (ev->trusted && !signed_by_eval(store, ev->trusted, &runs[i].commit))
+			unsigned_runs++;
+		else if (add_shadow_batch(ev, &d, &runs[i]) < 0)
+			other_base++;
+		else if ((error = rlp_shadow_add(acc, d.results, d.results_len, runs[i].path)) == 0)
+			error = push_shadow_ref(ev, &runs[i]);
+		rlp_run_data_clear(&d);
+	}
+	if (error < 0)
+		goto done;
+	rlp_shadow_get_tally(acc, &ev->shadow);
+	ev->has_shadow = true;
+	if ((unsigned_runs || other_base) && !ev->problem[0])
+		snprintf(ev->problem, sizeof(ev->problem),
+			 "%zu shadow batches left out (%zu not signed by an eval signer, %zu against "
+			 "another model than the baseline)", unsigned_runs + other_base, unsigned_runs,
+			 other_base);
+done:
+	rlp_shadow_free(acc);
+	free(runs);
+	return error;
+}
+
 static int load_results(struct rlp_results **out, struct rlp_run_data *d,
 			const struct rlp_results_spec *spec, const struct rlp_run_ref *ref)
 {
@@ -143,6 +241,8 @@ static int gather_and_gate(struct rlp_evidence *ev, struct rlp_store *store,
 		else
 			return error;
 	}
+	if (rlp_promotion_uses_shadow(p) && (error = find_shadow(ev, store)) < 0)
+		return error;
 	if (p->env) {
 		error = rlp_env_tip(&ev->env_commit, &ev->env_version, store, p->env);
 		if (error == RLP_ENOTFOUND)
@@ -158,7 +258,8 @@ static int gather_and_gate(struct rlp_evidence *ev, struct rlp_store *store,
 				      "baseline")) < 0)
 			return error;
 	}
-	if (!ev->has_cand_run)
+	/* a promotion decided on traffic alone needs no eval run */
+	if (!ev->has_cand_run && (p->env || !rlp_promotion_uses_shadow(p)))
 		return rlp_error_set(RLP_ENOTFOUND, "%s",
 				     ev->problem[0] ? ev->problem : "no candidate run to gate");
 	return rlp_evidence_evaluate(ev, store);
@@ -169,9 +270,13 @@ int rlp_evidence_evaluate(struct rlp_evidence *ev, struct rlp_store *store)
 	const char *to = ev->promotion->to;
 	int error;
 
-	if ((error = rlp_gate_spec(&ev->spec, ev->policy, to)) < 0 ||
-	    (error = rlp_run_load(&ev->cand_data, store, &ev->cand_run)) < 0 ||
-	    (error = load_results(&ev->cand, &ev->cand_data, &ev->spec, &ev->cand_run)) < 0)
+	if ((error = rlp_gate_spec(&ev->spec, ev->policy, to)) < 0)
+		return error;
+	if (ev->has_cand_run &&
+	    ((error = rlp_run_load(&ev->cand_data, store, &ev->cand_run)) < 0 ||
+	     (error = load_results(&ev->cand, &ev->cand_data, &ev->spec, &ev->cand_run)) < 0))
+		return error;
+	if (rlp_promotion_uses_shadow(ev->promotion) && (error = load_shadow(ev, store)) < 0)
 		return error;
 	if (ev->has_base_run &&
 	    ((error = rlp_run_load(&ev->base_data, store, &ev->base_run)) < 0 ||
@@ -179,7 +284,8 @@ int rlp_evidence_evaluate(struct rlp_evidence *ev, struct rlp_store *store)
 		return error;
 	struct rlp_gate_input in = {
 		.policy = ev->policy, .to = to, .candidate = ev->cand, .baseline = ev->base,
-		.spec = &ev->spec, .run = &ev->cand_data.metrics,
+		.spec = &ev->spec, .run = ev->has_cand_run ? &ev->cand_data.metrics : NULL,
+		.shadow = ev->has_shadow ? &ev->shadow : NULL,
 	};
 	return rlp_gate_evaluate(&ev->result, &in);
 }
@@ -201,5 +307,6 @@ void rlp_evidence_clear(struct rlp_evidence *ev)
 	rlp_run_data_clear(&ev->cand_data);
 	rlp_run_data_clear(&ev->base_data);
 	rlp_gate_spec_free(&ev->spec);
+	free(ev->shadow_runs);
 	memset(ev, 0, sizeof(*ev));
 }

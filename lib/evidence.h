@@ -11,6 +11,7 @@
 
 #include "gate.h"
 #include "runs.h"
+#include "shadow.h"
 #include "store.h"
 #include "trust.h"
 
@@ -27,6 +28,14 @@ struct rlp_evidence {
 	bool has_cand_run, has_base_run;
 	struct rlp_run_ref cand_run, base_run;
 	struct rlp_run_data cand_data, base_data;
+	/* Shadow traffic, for promotions with a shadow_compare rule: the batches
+	 * of the candidate (oldest first) and their tally. The gather takes
+	 * the batches signed by eval signers (with `trusted`) and recorded
+	 * against the model the baseline stage holds. */
+	struct rlp_run_ref *shadow_runs;
+	size_t nshadow;
+	bool has_shadow; /* the tally holds them */
+	struct rlp_shadow_tally shadow;
 	struct rlp_results_spec spec;
 	struct rlp_results *cand, *base;
 	struct rlp_gate_result *result;
@@ -46,10 +55,14 @@ int rlp_evidence_gate(struct rlp_evidence *ev, struct rlp_store *store,
 int rlp_evidence_gate_trusted(struct rlp_evidence *ev, struct rlp_store *store,
 			      const struct rlp_trusted *trusted, const git_oid *candidate,
 			      const char *to);
-/* Load the runs ev names (cand_run, and base_run when has_base_run) and gate
- * them: how `verify` re-checks a decision from the evidence it recorded. */
+/* Load the runs ev names (cand_run when has_cand_run, base_run when
+ * has_base_run, the shadow_runs) and gate them: how `verify` re-checks a
+ * decision from the evidence it recorded. */
 int rlp_evidence_evaluate(struct rlp_evidence *ev, struct rlp_store *store);
 void rlp_evidence_clear(struct rlp_evidence *ev);
+
+/* Does the promotion decide on shadow traffic (a shadow_compare rule)? */
+bool rlp_promotion_uses_shadow(const struct rlp_promotion *p);
 
 /* refs/rlpromote/stages/<model>/<stage> */
 void rlp_stage_ref(char *buf, size_t size, const struct rlp_policy *policy, const char *stage);

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "json.h"
 #include "notes.h"
+#include "shadow.h"
 #include "summary.h"
 
 #define RUN_JSON_MAX (1u << 20)
@@ -38,10 +39,20 @@ static char *build_run_json(const struct rlp_run_new *run, const char *writer, c
 	git_oid_tostr(env, sizeof(env), &run->env_commit);
 	utc_stamp(when, sizeof(when), now, false);
 	rlp_json_add_string(root, "run", run_id);
+	rlp_json_add_string(root, "kind", run->shadow ? "shadow" : "eval");
 	rlp_json_add_string(root, "candidate", cand);
-	rlp_json_add_string(root, "env", run->env_name);
-	rlp_json_add_string(root, "env_commit", env);
-	rlp_json_add_number(root, "env_version", run->env_version);
+	if (run->shadow) {
+		char base[GIT_OID_HEXSZ + 1];
+		if (run->has_baseline)
+			rlp_json_add_string(root, "baseline",
+					    git_oid_tostr(base, sizeof(base), &run->baseline));
+		else
+			rlp_json_add_null(root, "baseline");
+	} else {
+		rlp_json_add_string(root, "env", run->env_name);
+		rlp_json_add_string(root, "env_commit", env);
+		rlp_json_add_number(root, "env_version", run->env_version);
+	}
 	rlp_json_add_string(root, "command", run->command ? run->command : "record");
 	rlp_json_add_string(root, "writer", writer);
 	rlp_json_add_string(root, "recorded_at", when);
@@ -94,15 +105,21 @@ static int build_record(git_oid *out, struct rlp_store *store, git_commit *tip, 
 	if ((error = rlp_store_tree_update(&tree_id, store, base, edits, 3)) < 0)
 		goto done;
 	if ((error = git_tree_lookup(&tree, store->repo, &tree_id)) < 0 ||
-	    (error = git_commit_lookup(&env, store->repo, &p->run->env_commit)) < 0) {
+	    (!p->run->shadow &&
+	     (error = git_commit_lookup(&env, store->repo, &p->run->env_commit)) < 0)) {
 		error = rlp_git_error(error, "cannot read objects");
 		goto done;
 	}
 	git_oid_tostr(short_cand, sizeof(short_cand), &p->run->candidate);
-	snprintf(msg, sizeof(msg), "eval %s on %s@%u: run %s\n", short_cand, p->run->env_name,
-		 p->run->env_version, p->run_id);
+	if (p->run->shadow)
+		snprintf(msg, sizeof(msg), "shadow traffic of %s: run %s\n", short_cand, p->run_id);
+	else
+		snprintf(msg, sizeof(msg), "eval %s on %s@%u: run %s\n", short_cand,
+			 p->run->env_name, p->run->env_version, p->run_id);
+	/* parents: the writer's previous run, then the env version (not for traffic) */
 	const git_commit *parents[2] = {tip, env};
-	error = rlp_store_commit(out, store, tree, tip ? parents : parents + 1, tip ? 2 : 1, msg);
+	size_t nparents = (tip ? 1 : 0) + (env ? 1 : 0);
+	error = rlp_store_commit(out, store, tree, tip ? parents : parents + 1, nparents, msg);
 done:
 	git_commit_free(env);
 	git_tree_free(tree);
@@ -122,8 +139,12 @@ int rlp_run_record(struct rlp_run_ref *out, struct rlp_store *store, const struc
 
 	memset(&p, 0, sizeof(p));
 	p.run = run;
-	if ((error = rlp_summary_compute_progress(&p.summary, run->results, run->results_len,
-						  "results", run->progress)) < 0)
+	if (run->shadow)
+		error = rlp_shadow_summary(&p.summary, run->results, run->results_len, "traffic");
+	else
+		error = rlp_summary_compute_progress(&p.summary, run->results, run->results_len,
+						     "results", run->progress);
+	if (error < 0)
 		return error;
 	/* The run id: when, plus the results' blob id, so two writers recording
 	 * the same second still differ unless they recorded the same bytes. */
@@ -137,8 +158,8 @@ int rlp_run_record(struct rlp_run_ref *out, struct rlp_store *store, const struc
 	/* microseconds order two runs of one second; ids sort as they were made */
 	if (snprintf(p.run_id, sizeof(p.run_id), "%.15s.%06ldZ-%.8s", stamp, ts.tv_nsec / 1000,
 		     results_id) < 0 ||
-	    snprintf(p.path, sizeof(p.path), "runs/%.2s/%s/%s/%s", cand, cand, run->env_name,
-		     p.run_id) >= (int)sizeof(p.path)) {
+	    snprintf(p.path, sizeof(p.path), "runs/%.2s/%s/%s/%s", cand, cand,
+		     run->shadow ? RLP_SHADOW_ENV : run->env_name, p.run_id) >= (int)sizeof(p.path)) {
 		error = rlp_error_set(RLP_EINVALID, "env name '%s' is too long", run->env_name);
 		goto done;
 	}
@@ -154,8 +175,12 @@ int rlp_run_record(struct rlp_run_ref *out, struct rlp_store *store, const struc
 	snprintf(out->run_id, sizeof(out->run_id), "%s", p.run_id);
 	/* the human index; never trusted, so its failure does not fail the run */
 	char line[512];
-	snprintf(line, sizeof(line), "rlpromote: eval %s@%u run %s by %s", run->env_name,
-		 run->env_version, p.run_id, store->writer);
+	if (run->shadow)
+		snprintf(line, sizeof(line), "rlpromote: shadow traffic run %s by %s", p.run_id,
+			 store->writer);
+	else
+		snprintf(line, sizeof(line), "rlpromote: eval %s@%u run %s by %s", run->env_name,
+			 run->env_version, p.run_id, store->writer);
 	rlp_notes_append(store, &run->candidate, line);
 done:
 	free(p.run_json);
@@ -251,6 +276,7 @@ void rlp_run_data_clear(struct rlp_run_data *d)
 static int parse_run_json(struct rlp_run_data *d, const char *name)
 {
 	struct rlp_json *root = rlp_json_parse(d->run_json, d->run_json_len, NULL), *metrics;
+	const struct rlp_json *kind, *base;
 	const char *cand, *env;
 	char *mtext = NULL;
 	int error = 0;
@@ -259,10 +285,30 @@ static int parse_run_json(struct rlp_run_data *d, const char *name)
 		error = rlp_error_set(RLP_EINVALID, "%s/run.json: not a JSON object", name);
 		goto done;
 	}
+	/* the kind must match where the run lives, so neither passes for the other */
+	kind = rlp_json_get(root, "kind");
+	d->shadow = kind && rlp_json_string(kind) && !strcmp(rlp_json_string(kind), "shadow");
+	if ((kind && !d->shadow && (!rlp_json_string(kind) || strcmp(rlp_json_string(kind), "eval"))) ||
+	    d->shadow != (strstr(name, "/" RLP_SHADOW_ENV "/") != NULL)) {
+		error = rlp_error_set(RLP_EINVALID, "%s/run.json: kind does not match the run's path",
+				      name);
+		goto done;
+	}
 	cand = rlp_json_string(rlp_json_get(root, "candidate"));
 	env = rlp_json_string(rlp_json_get(root, "env_commit"));
-	if (!cand || !env || git_oid_fromstr(&d->candidate, cand) < 0 ||
-	    git_oid_fromstr(&d->env_commit, env) < 0) {
+	base = rlp_json_get(root, "baseline");
+	if (d->shadow) {
+		if (!cand || git_oid_fromstr(&d->candidate, cand) < 0 ||
+		    (base && !rlp_json_is_null(base) &&
+		     (!rlp_json_string(base) ||
+		      git_oid_fromstr(&d->baseline, rlp_json_string(base)) < 0))) {
+			error = rlp_error_set(RLP_EINVALID, "%s/run.json: bad candidate or baseline",
+					      name);
+			goto done;
+		}
+		d->has_baseline = base && !rlp_json_is_null(base);
+	} else if (!cand || !env || git_oid_fromstr(&d->candidate, cand) < 0 ||
+		   git_oid_fromstr(&d->env_commit, env) < 0) {
 		error = rlp_error_set(RLP_EINVALID, "%s/run.json: bad candidate or env_commit", name);
 		goto done;
 	}
@@ -318,7 +364,8 @@ done:
 int rlp_run_check_summary(const struct rlp_run_data *d, const char *name)
 {
 	char *again = NULL;
-	int error = rlp_summary_compute(&again, d->results, d->results_len, name);
+	int error = d->shadow ? rlp_shadow_summary(&again, d->results, d->results_len, name)
+			      : rlp_summary_compute(&again, d->results, d->results_len, name);
 
 	if (error < 0)
 		return error;

@@ -29,6 +29,13 @@ struct rlp_run_new {
 	const struct rlp_run_metrics *metrics; /* run-level figures, or NULL */
 	const char *artifact_json; /* the candidate's artifact descriptor as JSON, or NULL */
 	const struct rlp_progress *progress; /* summarizing the results; NULL: none */
+	/* A batch of shadow traffic (lib/shadow.h) instead of eval results:
+	 * stored at runs/<c[0:2]>/<c>/.shadow/<run-id> with kind "shadow" in
+	 * run.json, no env (env_commit, env_name are ignored), and the model
+	 * that answered the other side when known. */
+	bool shadow;
+	bool has_baseline;
+	git_oid baseline;
 };
 
 /* Where a run lives: a writer's chain commit whose tree holds it. */
@@ -52,13 +59,17 @@ struct rlp_run_data {
 	char *run_json, *results, *summary;
 	size_t run_json_len, results_len, summary_len;
 	struct rlp_run_metrics metrics; /* from run.json: metrics and the repeat record */
-	git_oid env_commit;
+	git_oid env_commit;     /* zero for shadow traffic */
 	git_oid candidate;
+	bool shadow;            /* run.json kind "shadow": results.jsonl is traffic */
+	bool has_baseline;      /* shadow: the model on the other side */
+	git_oid baseline;
 };
 int rlp_run_load(struct rlp_run_data *out, struct rlp_store *store, const struct rlp_run_ref *ref);
 void rlp_run_data_clear(struct rlp_run_data *data);
 
-/* Does summary.json match a recomputation from results.jsonl? */
+/* Does summary.json match a recomputation from results.jsonl (or from the
+ * traffic, for shadow runs)? */
 int rlp_run_check_summary(const struct rlp_run_data *data, const char *name);
 
 #endif

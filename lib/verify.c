@@ -46,10 +46,10 @@ int rlp_verify_decision_signer(struct rlp_store *store, const struct rlp_trusted
 	return error;
 }
 
-/* runs.<key> of decision.json into a run reference. */
-static int run_ref(struct rlp_run_ref *out, bool *has, const struct rlp_json *runs, const char *key)
+/* runs.<key> of decision.json (or r, when given) into a run reference. */
+static int run_ref_at(struct rlp_run_ref *out, bool *has, const struct rlp_json *runs,
+		      const char *key, const struct rlp_json *r)
 {
-	const struct rlp_json *r = rlp_json_get(runs, key);
 	const char *writer = rlp_json_string(rlp_json_get(r, "writer"));
 	const char *commit = rlp_json_string(rlp_json_get(r, "commit"));
 	const char *path = rlp_json_string(rlp_json_get(r, "path"));
@@ -70,6 +70,48 @@ static int run_ref(struct rlp_run_ref *out, bool *has, const struct rlp_json *ru
 	return 0;
 }
 
+static int run_ref(struct rlp_run_ref *out, bool *has, const struct rlp_json *runs, const char *key)
+{
+	return run_ref_at(out, has, runs, key, rlp_json_get(runs, key));
+}
+
+/* runs.shadow: the batches of shadow traffic the decision used, each signed
+ * by an eval signer and matching its summary. */
+static int shadow_refs(struct rlp_evidence *ev, struct rlp_store *store,
+		       const struct rlp_trusted *trusted, const struct rlp_json *runs, time_t at)
+{
+	const struct rlp_json *list = rlp_json_get(runs, "shadow");
+	size_t n = list ? rlp_json_size(list) : 0;
+	int error = 0;
+
+	if (!list || rlp_json_is_null(list))
+		return 0;
+	if (!rlp_json_is_array(list))
+		return rlp_error_set(RLP_EINVALID, "decision.json: malformed runs.shadow");
+	if (!(ev->shadow_runs = calloc(n + 1, sizeof(*ev->shadow_runs))))
+		return rlp_error_set(RLP_ENOMEM, "out of memory");
+	for (const struct rlp_json *r = rlp_json_first(list); r && !error; r = rlp_json_next(r)) {
+		struct rlp_run_ref *ref = &ev->shadow_runs[ev->nshadow];
+		struct rlp_run_data d;
+		bool has = false;
+		if ((error = run_ref_at(ref, &has, runs, "shadow", r)) < 0)
+			break;
+		if (!has) {
+			error = rlp_error_set(RLP_EINVALID, "decision.json: malformed runs.shadow");
+			break;
+		}
+		ev->nshadow++;
+		if ((error = check_signer(store, trusted, &ref->commit, RLP_ROLE_EVAL, at,
+					  "shadow traffic")) < 0 ||
+		    (error = rlp_run_load(&d, store, ref)) < 0)
+			break;
+		if (rlp_run_check_summary(&d, ref->path) < 0)
+			error = RLP_EINVALID;
+		rlp_run_data_clear(&d);
+	}
+	return error;
+}
+
 /* The evidence of a promotion, re-gated under the trusted policy. */
 static int verify_promotion(struct rlp_store *store, const struct rlp_trusted *trusted,
 			    const struct rlp_decision *d, time_t at)
@@ -87,10 +129,16 @@ static int verify_promotion(struct rlp_store *store, const struct rlp_trusted *t
 				      d->stage);
 		goto done;
 	}
+	git_oid_cpy(&ev.candidate, &d->candidate);
+	ev.has_baseline = d->has_baseline;
+	git_oid_cpy(&ev.baseline, &d->baseline);
 	if ((error = run_ref(&ev.cand_run, &ev.has_cand_run, runs, "candidate")) < 0 ||
-	    (error = run_ref(&ev.base_run, &ev.has_base_run, runs, "baseline")) < 0)
+	    (error = run_ref(&ev.base_run, &ev.has_base_run, runs, "baseline")) < 0 ||
+	    (error = shadow_refs(&ev, store, trusted, runs, at)) < 0)
 		goto done;
-	if (!ev.has_cand_run) {
+	/* only a promotion decided on shadow traffic alone has no eval run */
+	if (!ev.has_cand_run &&
+	    (ev.promotion->env || !rlp_promotion_uses_shadow(ev.promotion))) {
 		error = rlp_error_set(RLP_EINVALID, "a promotion without a candidate run");
 		goto done;
 	}
@@ -98,25 +146,25 @@ static int verify_promotion(struct rlp_store *store, const struct rlp_trusted *t
 		error = rlp_error_set(RLP_EINVALID, "decision.json: malformed env.commit");
 		goto done;
 	}
-	if ((error = check_signer(store, trusted, &ev.cand_run.commit, RLP_ROLE_EVAL, at,
-				  "candidate run")) < 0 ||
+	if ((ev.has_cand_run && (error = check_signer(store, trusted, &ev.cand_run.commit,
+						      RLP_ROLE_EVAL, at, "candidate run")) < 0) ||
 	    (ev.has_base_run && (error = check_signer(store, trusted, &ev.base_run.commit,
 						      RLP_ROLE_EVAL, at, "baseline run")) < 0))
 		goto done;
 	if ((error = rlp_evidence_evaluate(&ev, store)) < 0)
 		goto done;
-	if (!git_oid_equal(&ev.cand_data.candidate, &d->candidate) ||
+	if ((ev.has_cand_run && !git_oid_equal(&ev.cand_data.candidate, &d->candidate)) ||
 	    (ev.has_base_run && d->has_baseline && !git_oid_equal(&ev.base_data.candidate, &d->baseline))) {
 		error = rlp_error_set(RLP_EINVALID, "the runs are not of the decision's candidate and baseline");
 		goto done;
 	}
-	if (!git_oid_equal(&ev.cand_data.env_commit, &ev.env_commit) ||
+	if ((ev.has_cand_run && !git_oid_equal(&ev.cand_data.env_commit, &ev.env_commit)) ||
 	    (ev.has_base_run && !git_oid_equal(&ev.base_data.env_commit, &ev.env_commit))) {
 		error = rlp_error_set(RLP_EINVALID, "a run used another env version than the decision's %.12s",
 				      git_oid_tostr_s(&ev.env_commit));
 		goto done;
 	}
-	if ((error = rlp_run_check_summary(&ev.cand_data, ev.cand_run.path)) < 0 ||
+	if ((ev.has_cand_run && (error = rlp_run_check_summary(&ev.cand_data, ev.cand_run.path)) < 0) ||
 	    (ev.has_base_run && (error = rlp_run_check_summary(&ev.base_data, ev.base_run.path)) < 0)) {
 		error = RLP_EINVALID;
 		goto done;
