@@ -109,13 +109,19 @@ test_expect_success 'the verdict comes first, then rules, charts, RL health and 
 test_expect_success 'derived.* rules light the health panel and the suspects section up' '
 	cd "$REPO" &&
 	git checkout -q -b derived &&
-	sed -i "s/      - {id: repro, kind: reproducible}/      - {id: kl-k3, kind: range, metric: derived.kl_k3, max: 0.5, severity: warn}\n&/" \
+	sed -i -e "s/      - {id: repro, kind: reproducible}/      - {id: kl-k3, kind: range, metric: derived.kl_k3, max: 0.5, severity: warn}\n      - {id: hacking, kind: rate_cap, metric: derived.reward_hack, max_rate: 0.05, severity: warn}\n&/" \
+		-e "s/^defaults:/health: {reward: rm, verifier: pass, hack_threshold: 0.9}\n&/" \
 		.rlpromote/policy.yaml &&
-	git commit -q -am "gate KL per record" &&
+	git commit -q -am "gate KL per record and reward hacking" &&
 	git rlpromote report v2 --to staging -o derived.html --policy-rev derived &&
 	test_grep "<code>kl-k3</code> <code>derived.kl_k3</code>" derived.html &&
 	test_grep "Forest plot of derived.kl_k3" derived.html &&
-	git checkout -q - 
+	# 95 records of v2 pass the reward model (rm >= 0.9) and fail the verifier
+	test_grep "<code>hacking</code> <code>derived.reward_hack</code>" derived.html &&
+	test_grep "<li><code>q-[0-9]*</code></li>" derived.html &&
+	test_grep "… and 75 more." derived.html &&
+	! grep -q "Not computed: the promotion has no rule on" derived.html &&
+	git checkout -q -
 '
 
 test_expect_success 'markdown links the HTML report with --html-url, on report and gate' '
