@@ -40,7 +40,8 @@ const struct rlp_command rlp_commands[] = {
 	 "   or: git rlpromote eval show <candidate> <env>",
 	 "record eval results of a candidate as a signed run"},
 	{"shadow", cmd_shadow,
-	 "git rlpromote shadow record --candidate <rev> [--baseline <rev>] <traffic.jsonl>\n"
+	 "git rlpromote shadow record --candidate <rev> [--baseline <rev>] [--share <percent>]\n"
+	 "                            <traffic.jsonl>\n"
 	 "   or: git rlpromote shadow show <candidate>",
 	 "record shadow or canary traffic of a candidate as a signed run"},
 	{"promote", cmd_promote,

@@ -5,6 +5,7 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "decision.h"
 #include "error.h"
 #include "evidence.h"
 #include "runs.h"
@@ -24,18 +25,43 @@ static void print_tally(const char *what, const struct rlp_shadow_tally *t)
 
 /* The model on the other side, by default what the policy's last stage
  * holds (the one serving live traffic). */
-static bool default_baseline(git_oid *out, struct rlp_store *store)
+static bool default_baseline(git_oid *out, struct rlp_store *store,
+			     const struct rlp_policy *policy)
 {
-	struct rlp_trusted *trusted = load_trusted(store, NULL);
-	const struct rlp_policy *policy = trusted->policy;
 	int error = policy->nstages ? rlp_stage_candidate(out, NULL, store, policy,
 							  policy->stages[policy->nstages - 1])
 				    : RLP_ENOTFOUND;
 
 	if (error < 0 && error != RLP_ENOTFOUND)
 		die("%s", rlp_error_last());
-	rlp_trusted_free(trusted);
 	return error == 0;
+}
+
+/* The share of live traffic the candidate has now: what a rollout stage
+ * that holds it gives it, else 0 (shadow only). */
+static double default_share(struct rlp_store *store, const struct rlp_policy *policy,
+			    const git_oid *candidate)
+{
+	for (size_t i = 0; i < policy->npromotions; i++) {
+		const char *stage = policy->promotions[i].rollout.stage;
+		struct rlp_decision d;
+		char ref[512];
+		git_oid tip;
+		double share = 0;
+		if (!stage)
+			continue;
+		rlp_stage_ref(ref, sizeof(ref), policy, stage);
+		if (git_reference_name_to_id(&tip, store->repo, ref) < 0)
+			continue;
+		if (rlp_decision_load(&d, store, &tip) < 0)
+			die("%s", rlp_error_last());
+		if (d.kind == RLP_DECISION_PROMOTE && git_oid_equal(&d.candidate, candidate))
+			share = d.traffic_share;
+		rlp_decision_clear(&d);
+		if (share > 0)
+			return share;
+	}
+	return 0;
 }
 
 static int shadow_record(int argc, char **argv)
@@ -43,9 +69,10 @@ static int shadow_record(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"candidate", required_argument, NULL, 'c'},
 		{"baseline", required_argument, NULL, 'b'},
+		{"share", required_argument, NULL, 's'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *candidate = NULL, *baseline = NULL;
+	const char *candidate = NULL, *baseline = NULL, *share = NULL;
 	struct rlp_shadow *check = NULL;
 	struct rlp_shadow_tally t;
 	struct rlp_run_new run;
@@ -58,6 +85,7 @@ static int shadow_record(int argc, char **argv)
 		switch (c) {
 		case 'c': candidate = optarg; break;
 		case 'b': baseline = optarg; break;
+		case 's': share = optarg; break;
 		default: usage_of("shadow", false);
 		}
 	}
@@ -67,12 +95,21 @@ static int shadow_record(int argc, char **argv)
 	}
 	memset(&run, 0, sizeof(run));
 	struct rlp_store *store = open_store();
+	struct rlp_trusted *trusted = load_trusted(store, NULL);
 	resolve_commit(&run.candidate, store, candidate);
 	if (baseline) {
 		resolve_commit(&run.baseline, store, baseline);
 		run.has_baseline = true;
 	} else {
-		run.has_baseline = default_baseline(&run.baseline, store);
+		run.has_baseline = default_baseline(&run.baseline, store, trusted->policy);
+	}
+	if (share) {
+		char *end;
+		run.traffic_share = strtod(share, &end);
+		if (end == share || *end || !(run.traffic_share >= 0 && run.traffic_share <= 100))
+			die("--share: expected a percentage from 0 to 100, got '%s'", share);
+	} else {
+		run.traffic_share = default_share(store, trusted->policy, &run.candidate);
 	}
 	if (rlp_read_file(&traffic, &run.results_len, argv[optind], RLP_RESULTS_MAX) < 0)
 		die("%s", rlp_error_last());
@@ -91,10 +128,12 @@ static int shadow_record(int argc, char **argv)
 	run.artifact_json = artifact;
 	if (rlp_run_record(&ref, store, &run) < 0)
 		die("%s", rlp_error_last());
-	printf("recorded shadow traffic %s of %s against %s in %s%s\n", ref.run_id,
-	       short_id(&run.candidate), run.has_baseline ? short_id(&run.baseline) : "(none)",
+	printf("recorded shadow traffic %s of %s against %s at %g%% of the traffic in %s%s\n",
+	       ref.run_id, short_id(&run.candidate),
+	       run.has_baseline ? short_id(&run.baseline) : "(none)", run.traffic_share,
 	       RLP_REF_RUNS, ref.writer);
 	print_tally("batch", &t);
+	rlp_trusted_free(trusted);
 	free(artifact);
 	free(traffic);
 	rlp_store_free(store);
@@ -128,8 +167,9 @@ static int shadow_show(int argc, char **argv)
 		    rlp_shadow_add(all, d.results, d.results_len, runs[i].path) < 0)
 			die("%s", rlp_error_last());
 		rlp_shadow_get_tally(one, &t);
-		snprintf(what, sizeof(what), "%s by %s against %s", runs[i].run_id, runs[i].writer,
-			 d.has_baseline ? short_id(&d.baseline) : "(none)");
+		snprintf(what, sizeof(what), "%s by %s against %s at %g%%", runs[i].run_id,
+			 runs[i].writer, d.has_baseline ? short_id(&d.baseline) : "(none)",
+			 d.traffic_share);
 		print_tally(what, &t);
 		rlp_shadow_free(one);
 		rlp_run_data_clear(&d);

@@ -124,6 +124,20 @@ int cmd_current(int argc, char **argv)
 		rlp_json_add_string(out, "decision", git_oid_tostr(hex, sizeof(hex), &d.commit));
 		rlp_json_add_string(out, "kind", rlp_decision_kind_name(d.kind));
 		rlp_json_add_string(out, "verdict", d.verdict);
+		/* the share of live traffic the stage gives it, and a staged
+		 * rollout's progress (lib/decision.c) */
+		rlp_json_add_number(out, "traffic_share", d.traffic_share);
+		struct rlp_json *ro = rlp_json_get(root, "rollout");
+		if (rlp_json_is_object(ro)) {
+			struct rlp_json *o = rlp_json_add_object(out, "rollout"), *steps;
+			const char *prom = rlp_json_string(rlp_json_get(ro, "promotion"));
+			rlp_json_add_string(o, "promotion", prom ? prom : "");
+			rlp_json_add_number(o, "step", rlp_json_number(rlp_json_get(ro, "step")));
+			steps = rlp_json_add_array(o, "steps");
+			for (struct rlp_json *x = rlp_json_first(rlp_json_get(ro, "steps")); x;
+			     x = rlp_json_next(x))
+				rlp_json_push_number(steps, rlp_json_number(x));
+		}
 		rlp_json_add_string(out, "actor", d.actor);
 		rlp_json_add_string(out, "decided_at", d.decided_at);
 		struct rlp_json *oa = a ? rlp_json_add_object(out, "artifact") : NULL;

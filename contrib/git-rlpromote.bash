@@ -74,8 +74,8 @@ __git_rlpromote_spec ()
 		case $2 in
 		"") subs="record show" ;;
 		record)
-			opts="--candidate --baseline"
-			vals="--candidate=rev --baseline=rev"
+			opts="--candidate --baseline --share"
+			vals="--candidate=rev --baseline=rev --share=none"
 			pos="file"
 			;;
 		show) pos="rev" ;;

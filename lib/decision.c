@@ -41,7 +41,7 @@ static int copy_string(char *dst, size_t size, const struct rlp_json *j)
 static int parse_decision(struct rlp_decision *d, const char *what)
 {
 	struct rlp_json *root = rlp_json_parse(d->json, d->json_len, NULL);
-	const struct rlp_json *base, *reason;
+	const struct rlp_json *base, *reason, *share;
 	int error = 0;
 
 	if (!root || !rlp_json_is_object(root)) {
@@ -67,6 +67,13 @@ static int parse_decision(struct rlp_decision *d, const char *what)
 			goto done;
 		}
 		d->has_baseline = true;
+	}
+	share = rlp_json_get(root, "traffic_share");
+	d->traffic_share = share ? rlp_json_number(share) : 100;
+	if (share && (!rlp_json_is_finite_number(share) || !(d->traffic_share > 0) ||
+		      d->traffic_share > 100)) {
+		error = rlp_error_set(RLP_EINVALID, "%s: decision.json: bad traffic_share", what);
+		goto done;
 	}
 	reason = rlp_json_get(root, "reason");
 	if (rlp_json_is_string(reason) && !(d->reason = strdup(rlp_json_string(reason))))
@@ -167,10 +174,33 @@ static int add_artifact(struct rlp_json *root, struct rlp_store *store,
 	return 0;
 }
 
+/* Which stage a decision moves, from which tip, and the traffic share it
+ * gives: a promotion's target at 100, or a step of its staged rollout. */
+struct decision_target {
+	const char *stage;
+	const git_oid *tip; /* NULL: the stage holds no decision yet */
+	double share;
+	bool rollout_step;  /* write the rollout's progress into decision.json */
+};
+
+static void add_rollout(struct rlp_json *root, const struct rlp_evidence *ev)
+{
+	const struct rlp_rollout *r = &ev->promotion->rollout;
+	struct rlp_json *o = rlp_json_add_object(root, "rollout"), *steps;
+
+	rlp_json_add_string(o, "stage", r->stage);
+	rlp_json_add_string(o, "promotion", ev->promotion->to);
+	steps = rlp_json_add_array(o, "steps");
+	for (size_t i = 0; i < r->nsteps; i++)
+		rlp_json_push_number(steps, r->steps[i]);
+	rlp_json_add_number(o, "step", ev->rollout_step + 2); /* 1-based: the step taken */
+	rlp_json_add_number(o, "evidence_share", ev->share_now);
+}
+
 static int build_texts(struct decision_text *t, struct rlp_store *store,
 		       const struct rlp_evidence *ev, enum rlp_decision_kind kind, const char *reason,
 		       const git_oid *candidate, const char *actor, const struct rlp_trusted *trusted,
-		       const git_oid *rollback_to)
+		       const git_oid *rollback_to, const struct decision_target *target)
 {
 	const struct rlp_promotion *p = ev->promotion;
 	struct rlp_json *root = rlp_json_new_object(), *gate = NULL, *env, *pol;
@@ -183,8 +213,11 @@ static int build_texts(struct decision_text *t, struct rlp_store *store,
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	rlp_json_add_string(root, "kind", rlp_decision_kind_name(kind));
 	rlp_json_add_string(root, "model", ev->policy->model);
-	rlp_json_add_string(root, "stage", p->to);
+	rlp_json_add_string(root, "stage", target->stage);
 	rlp_json_add_string(root, "from", p->from);
+	rlp_json_add_number(root, "traffic_share", target->share);
+	if (target->rollout_step)
+		add_rollout(root, ev);
 	add_oid(root, "candidate", candidate);
 	if (ev->has_baseline)
 		add_oid(root, "baseline", &ev->baseline);
@@ -364,7 +397,8 @@ static int committer_email(char *buf, size_t size, struct rlp_store *store)
 
 static int record(struct rlp_decision *out, struct rlp_store *store, const struct rlp_evidence *ev,
 		  enum rlp_decision_kind kind, const char *reason, const git_oid *candidate,
-		  const struct rlp_trusted *trusted, enum rlp_role role, const git_oid *rollback_to)
+		  const struct rlp_trusted *trusted, enum rlp_role role, const git_oid *rollback_to,
+		  const struct decision_target *target)
 {
 	struct decision_text text = {NULL, NULL, NULL};
 	char actor[256], ref[512], msg[1024], cand[12];
@@ -376,12 +410,19 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 	if ((error = committer_email(actor, sizeof(actor), store)) < 0)
 		return error;
 	if ((error = build_texts(&text, store, ev, kind, reason, candidate, actor, trusted,
-				 rollback_to)) < 0)
+				 rollback_to, target)) < 0)
 		goto done;
 	git_oid_tostr(cand, sizeof(cand), candidate);
-	snprintf(msg, sizeof(msg), "%s %s to %s: %s\n%s%s\n", rlp_decision_kind_name(kind), cand,
-		 ev->promotion->to, ev->result ? rlp_outcome_name(ev->result->decision) : "no gate",
-		 reason ? "\n" : "", reason ? reason : "");
+	if (target->share < 100)
+		snprintf(msg, sizeof(msg), "%s %s to %s at %g%%: %s\n%s%s\n",
+			 rlp_decision_kind_name(kind), cand, target->stage, target->share,
+			 ev->result ? rlp_outcome_name(ev->result->decision) : "no gate",
+			 reason ? "\n" : "", reason ? reason : "");
+	else
+		snprintf(msg, sizeof(msg), "%s %s to %s: %s\n%s%s\n", rlp_decision_kind_name(kind),
+			 cand, target->stage,
+			 ev->result ? rlp_outcome_name(ev->result->decision) : "no gate",
+			 reason ? "\n" : "", reason ? reason : "");
 	evidence = calloc(ev->nshadow + 2, sizeof(*evidence));
 	if (!evidence) {
 		error = rlp_error_set(RLP_ENOMEM, "out of memory");
@@ -395,11 +436,11 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 		evidence[nevidence++] = &ev->shadow_runs[i].commit;
 	struct decide_payload p = {
 		.text = &text,
-		.expected_tip = ev->has_stage_tip ? &ev->stage_tip : NULL,
+		.expected_tip = target->tip,
 		.evidence = evidence, .nevidence = nevidence,
 		.trusted = trusted, .role = role, .actor = actor, .message = msg,
 	};
-	rlp_stage_ref(ref, sizeof(ref), ev->policy, ev->promotion->to);
+	rlp_stage_ref(ref, sizeof(ref), ev->policy, target->stage);
 	if ((error = rlp_store_advance(&id, store, ref, build_decision, &p, "rlpromote: decide")) < 0)
 		goto done;
 	if ((error = rlp_decision_load(out, store, &id)) < 0)
@@ -407,7 +448,7 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 	/* the human index; never trusted, so a failure here is not fatal */
 	char line[512];
 	snprintf(line, sizeof(line), "rlpromote: %s %s %s by %s at %s (%.12s)",
-		 rlp_decision_kind_name(kind), ev->promotion->to, out->verdict, actor,
+		 rlp_decision_kind_name(kind), target->stage, out->verdict, actor,
 		 out->decided_at, git_oid_tostr_s(&id));
 	rlp_notes_append(store, candidate, line);
 done:
@@ -426,10 +467,13 @@ int rlp_decide(struct rlp_decision *out, struct rlp_store *store, const struct r
 
 	memset(out, 0, sizeof(*out));
 	if (opts->kind == RLP_DECISION_OVERRIDE) {
+		/* an override skips any staged rollout: the target, at once */
+		struct decision_target to = {p->to, ev->has_stage_tip ? &ev->stage_tip : NULL, 100,
+					     false};
 		if (!opts->reason || !*opts->reason)
 			return rlp_error_set(RLP_EINVALID, "an override needs a written --reason");
 		return record(out, store, ev, opts->kind, opts->reason, &ev->candidate, opts->trusted,
-			      RLP_ROLE_OVERRIDE, NULL);
+			      RLP_ROLE_OVERRIDE, NULL, &to);
 	}
 	/* the candidate must hold the stage it comes from (the first stage is
 	 * where every candidate starts) */
@@ -450,8 +494,16 @@ int rlp_decide(struct rlp_decision *out, struct rlp_store *store, const struct r
 		return rlp_error_set(RLP_EINVALID, "the gate says %s: not promoting (override with "
 						   "--override --reason if you must)",
 				     rlp_outcome_name(ev->result->decision));
+	/* with a staged rollout, the next step: the rollout stage below 100% */
+	struct decision_target to = {p->to, ev->has_stage_tip ? &ev->stage_tip : NULL, 100,
+				     p->rollout.stage != NULL};
+	if (ev->decide_stage && strcmp(ev->decide_stage, p->to)) {
+		to.stage = ev->decide_stage;
+		to.tip = ev->has_rollout_tip ? &ev->rollout_tip : NULL;
+		to.share = ev->share_next;
+	}
 	return record(out, store, ev, opts->kind, opts->reason, &ev->candidate, opts->trusted,
-		      RLP_ROLE_PROMOTE, NULL);
+		      RLP_ROLE_PROMOTE, NULL, &to);
 }
 
 int rlp_rollback(struct rlp_decision *out, struct rlp_store *store,
@@ -470,7 +522,7 @@ int rlp_rollback(struct rlp_decision *out, struct rlp_store *store,
 	memset(&ev, 0, sizeof(ev));
 	if (!reason || !*reason)
 		return rlp_error_set(RLP_EINVALID, "a rollback needs a written --reason");
-	if (!(ev.promotion = rlp_policy_promotion(policy, stage)))
+	if (!(ev.promotion = rlp_policy_stage_promotion(policy, stage)))
 		return rlp_error_set(RLP_ENOTFOUND, "policy has no promotion to stage '%s'", stage);
 	ev.policy = policy;
 	rlp_stage_ref(ref, sizeof(ref), policy, stage);
@@ -497,8 +549,10 @@ int rlp_rollback(struct rlp_decision *out, struct rlp_store *store,
 	}
 	snprintf(ev.problem, sizeof(ev.problem), "rollback to decision %.12s",
 		 git_oid_tostr_s(&target_id));
+	/* what that decision gave, at the share it gave */
+	struct decision_target to = {stage, &ev.stage_tip, target.traffic_share, false};
 	error = record(out, store, &ev, RLP_DECISION_ROLLBACK, reason, &target.candidate, trusted,
-		       RLP_ROLE_PROMOTE, &target_id);
+		       RLP_ROLE_PROMOTE, &target_id, &to);
 	rlp_decision_clear(&target);
 	return error;
 }

@@ -27,6 +27,7 @@ struct rlp_decision {
 	char actor[256];
 	char decided_at[32];
 	char *reason;            /* NULL when none */
+	double traffic_share;    /* percent of the traffic the stage gives it; 100 when absent */
 	char *json;              /* decision.json as stored */
 	size_t json_len;
 	git_time_t time;         /* committer time */

@@ -122,6 +122,10 @@ static int add_shadow_batch(struct rlp_evidence *ev, const struct rlp_run_data *
 	if (ev->has_baseline && (!d->has_baseline || !git_oid_equal(&d->baseline, &ev->baseline)))
 		return rlp_error_set(RLP_EINVALID, "%s was recorded against another model than the "
 				     "baseline %.12s", ref->path, git_oid_tostr_s(&ev->baseline));
+	/* a staged rollout steps on the traffic of the step it stands on */
+	if (ev->share_now >= 0 && d->traffic_share != ev->share_now)
+		return rlp_error_set(RLP_EINVALID, "%s was recorded at %g%% of the traffic, not %g%%",
+				     ref->path, d->traffic_share, ev->share_now);
 	return 0;
 }
 
@@ -168,7 +172,7 @@ static int find_shadow(struct rlp_evidence *ev, struct rlp_store *store)
 {
 	struct rlp_run_ref *runs = NULL;
 	struct rlp_shadow *acc = NULL;
-	size_t n = 0, unsigned_runs = 0, other_base = 0;
+	size_t n = 0, unsigned_runs = 0, other_base = 0, other_share = 0;
 	int error;
 
 	if ((error = rlp_runs_find(&runs, &n, store, &ev->candidate, RLP_SHADOW_ENV)) < 0 ||
@@ -180,6 +184,8 @@ static int find_shadow(struct rlp_evidence *ev, struct rlp_store *store)
 			break;
 		if (ev->trusted && !signed_by_eval(store, ev->trusted, &runs[i].commit))
 			unsigned_runs++;
+		else if (ev->share_now >= 0 && d.traffic_share != ev->share_now)
+			other_share++;
 		else if (add_shadow_batch(ev, &d, &runs[i]) < 0)
 			other_base++;
 		else if ((error = rlp_shadow_add(acc, d.results, d.results_len, runs[i].path)) == 0)
@@ -195,6 +201,10 @@ static int find_shadow(struct rlp_evidence *ev, struct rlp_store *store)
 			 "%zu shadow batches left out (%zu not signed by an eval signer, %zu against "
 			 "another model than the baseline)", unsigned_runs + other_base, unsigned_runs,
 			 other_base);
+	if (other_share && !ev->problem[0])
+		snprintf(ev->problem, sizeof(ev->problem),
+			 "rollout step to %g%%: %zu batches at other traffic shares than %g%% left out",
+			 ev->share_next, other_share, ev->share_now);
 done:
 	rlp_shadow_free(acc);
 	free(runs);
@@ -212,6 +222,45 @@ int rlp_evidence_gate(struct rlp_evidence *ev, struct rlp_store *store,
 {
 	memset(ev, 0, sizeof(*ev));
 	return gather_and_gate(ev, store, policy, candidate, to);
+}
+
+/* Where a staged rollout of the candidate stands: the step the rollout
+ * stage's current decision gives it, when that is a promotion of this
+ * candidate; else before the first step, on shadow traffic. */
+static int rollout_position(struct rlp_evidence *ev, struct rlp_store *store)
+{
+	const struct rlp_rollout *r = &ev->promotion->rollout;
+	struct rlp_decision d;
+	char ref[512];
+	int error;
+
+	ev->decide_stage = ev->promotion->to;
+	ev->rollout_step = -1;
+	ev->share_now = -1; /* no rollout: traffic at any share counts */
+	ev->share_next = 100;
+	if (!r->stage)
+		return 0;
+	ev->share_now = 0;
+	rlp_stage_ref(ref, sizeof(ref), ev->policy, r->stage);
+	error = git_reference_name_to_id(&ev->rollout_tip, store->repo, ref);
+	if (error < 0 && error != GIT_ENOTFOUND)
+		return rlp_git_error(error, ref);
+	if (error == 0) {
+		ev->has_rollout_tip = true;
+		if ((error = rlp_decision_load(&d, store, &ev->rollout_tip)) < 0)
+			return error;
+		for (size_t i = 0; i + 1 < r->nsteps; i++)
+			if (d.kind == RLP_DECISION_PROMOTE && git_oid_equal(&d.candidate, &ev->candidate) &&
+			    d.traffic_share == r->steps[i]) {
+				ev->rollout_step = (int)i;
+				ev->share_now = r->steps[i];
+			}
+		rlp_decision_clear(&d);
+	}
+	ev->share_next = r->steps[ev->rollout_step + 1];
+	if (ev->share_next < 100)
+		ev->decide_stage = r->stage;
+	return 0;
 }
 
 static int gather_and_gate(struct rlp_evidence *ev, struct rlp_store *store,
@@ -232,6 +281,8 @@ static int gather_and_gate(struct rlp_evidence *ev, struct rlp_store *store,
 	rlp_stage_ref(ref, sizeof(ref), policy, to);
 	if (git_reference_name_to_id(&ev->stage_tip, store->repo, ref) == 0)
 		ev->has_stage_tip = true;
+	if ((error = rollout_position(ev, store)) < 0)
+		return error;
 	if (p->baseline) {
 		error = rlp_stage_candidate(&ev->baseline, NULL, store, policy, p->baseline);
 		if (error == 0)

@@ -23,6 +23,8 @@ struct rlp_evidence {
 	unsigned env_version;
 	bool has_stage_tip;   /* the target stage's current decision */
 	git_oid stage_tip;
+	bool has_rollout_tip; /* the rollout stage's current decision, with a rollout */
+	git_oid rollout_tip;
 	bool has_baseline;    /* the candidate the baseline stage holds */
 	git_oid baseline;
 	bool has_cand_run, has_base_run;
@@ -36,6 +38,14 @@ struct rlp_evidence {
 	size_t nshadow;
 	bool has_shadow; /* the tally holds them */
 	struct rlp_shadow_tally shadow;
+	/* Where the decision goes. With a staged rollout the candidate takes
+	 * the next step: a decision on the rollout stage below 100 percent, on
+	 * the target at 100; the evidence is the traffic recorded at the share
+	 * it holds now (0: shadow traffic, before the first step). */
+	const char *decide_stage; /* the stage the decision moves (promotion->to by default) */
+	int rollout_step;         /* index in rollout.steps the candidate holds; -1: none */
+	double share_now;         /* rollouts: the share whose traffic counts */
+	double share_next;        /* the share the decision gives; 100 without a rollout */
 	struct rlp_results_spec spec;
 	struct rlp_results *cand, *base;
 	struct rlp_gate_result *result;

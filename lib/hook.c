@@ -261,7 +261,7 @@ static int check_decision_context(struct rlp_hook_verdict *out, const struct pus
 				  const char *model, const char *stage, const git_oid *id)
 {
 	const struct rlp_policy *policy = v->trusted->policy;
-	const struct rlp_promotion *p = rlp_policy_promotion(policy, stage);
+	const struct rlp_promotion *p = rlp_policy_stage_promotion(policy, stage);
 	struct rlp_decision d;
 	struct rlp_json *root = NULL;
 	int rejected = 0;
@@ -341,7 +341,7 @@ static int check_update(struct rlp_hook_verdict *out, const struct push_view *v,
 		snprintf(stage, sizeof(stage), "%s", slash + 1);
 		if (strcmp(model, policy->model))
 			return reject(out, "model '%s' is not the policy's '%s'", model, policy->model);
-		if (!rlp_policy_promotion(policy, stage))
+		if (!rlp_policy_stage_promotion(policy, stage))
 			return reject(out, "the policy has no promotion to stage '%s'", stage);
 	} else {
 		return reject(out, "unknown rlpromote ref");

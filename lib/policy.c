@@ -228,7 +228,9 @@ static const char *const top_keys[] = {
 static const char *const signer_keys[] = {"eval", "promote", "override", NULL};
 static const char *const slice_keys[] = {"tags", NULL};
 static const char *const default_keys[] = {"confidence", "on_missing", NULL};
-static const char *const promotion_keys[] = {"from", "env", "baseline", "rules", NULL};
+static const char *const promotion_keys[] = {"from", "env", "baseline", "rollout", "rules",
+					     NULL};
+static const char *const rollout_keys[] = {"stage", "steps", NULL};
 static const char *const health_keys[] = {"reward", "human", "verifier", "hack_threshold",
 					  "verifier_pass", NULL};
 
@@ -381,11 +383,56 @@ static int listed_stage(const struct pol_ctx *c, const struct pol_node *v, const
 	return pol_fail(c, v, what, "'%s' stage '%s' is not listed in 'stages'", key, *out);
 }
 
+static int parse_rollout(const struct pol_ctx *c, const struct pol_node *v, const char *what,
+			 struct rlp_promotion *prom)
+{
+	struct rlp_rollout *r = &prom->rollout;
+	const struct pol_node *stage, *steps;
+	char desc[POL_SHOW_MAX + 32], in[POL_SHOW_MAX + 32];
+	int err;
+
+	snprintf(in, sizeof(in), "rollout of %s", what);
+	if ((err = expect_map(c, v, what, "rollout")) < 0 ||
+	    (err = pol_check_keys(c, v, in, rollout_keys, NULL)) < 0)
+		return err;
+	r->loc = v->loc;
+	if (!(stage = pol_map_get(v, "stage")))
+		return pol_fail(c, v, in, "missing required key 'stage'");
+	if ((err = listed_stage(c, stage, in, "stage", &r->stage)) < 0)
+		return err;
+	if (!strcmp(r->stage, prom->to) || !strcmp(r->stage, prom->from) ||
+	    (prom->baseline && !strcmp(r->stage, prom->baseline)))
+		return pol_fail(c, stage, in, "'stage' must be a stage of its own, not '%s'",
+				r->stage);
+	if (!(steps = pol_map_get(v, "steps")))
+		return pol_fail(c, v, in, "missing required key 'steps'");
+	if (steps->type != POL_SEQ || steps->nitems == 0)
+		return pol_fail(c, steps, in, "expected a non-empty list of percentages for 'steps', "
+				"got %s", steps->type == POL_SEQ ? "an empty list"
+								 : pol_describe(desc, steps));
+	if (!(r->steps = calloc(steps->nitems, sizeof(*r->steps))))
+		return pol_nomem();
+	for (size_t i = 0; i < steps->nitems; i++) {
+		if ((err = pol_number_range(c, steps->items[i], in, "steps", 0, true, 100, false,
+					    &r->steps[i])) < 0)
+			return err;
+		r->nsteps = i + 1;
+		if (i && !(r->steps[i] > r->steps[i - 1]))
+			return pol_fail(c, steps->items[i], in, "'steps' must increase (%g after %g)",
+					r->steps[i], r->steps[i - 1]);
+	}
+	if (r->steps[r->nsteps - 1] != 100)
+		return pol_fail(c, steps->items[steps->nitems - 1], in,
+				"the last of 'steps' must be 100 (the promotion to '%s'), got %g",
+				prom->to, r->steps[r->nsteps - 1]);
+	return 0;
+}
+
 static int parse_promotion(const struct pol_ctx *c, const struct pol_node *key,
 			   const struct pol_node *v, const struct rlp_policy *p,
 			   struct rlp_promotion *prom)
 {
-	const struct pol_node *from, *env, *baseline, *rules;
+	const struct pol_node *from, *env, *baseline, *rollout, *rules;
 	char shown[POL_SHOW_MAX], what[POL_SHOW_MAX + 16];
 	const char **ids = NULL;
 	size_t dup, first = 0;
@@ -411,6 +458,8 @@ static int parse_promotion(const struct pol_ctx *c, const struct pol_node *key,
 		return err;
 	if ((baseline = pol_map_get(v, "baseline")) &&
 	    (err = listed_stage(c, baseline, what, "baseline", &prom->baseline)) < 0)
+		return err;
+	if ((rollout = pol_map_get(v, "rollout")) && (err = parse_rollout(c, rollout, what, prom)) < 0)
 		return err;
 	if (!(rules = pol_map_get(v, "rules")))
 		return pol_fail(c, v, what, "missing required key 'rules'");
@@ -459,6 +508,24 @@ static int parse_promotions(const struct pol_ctx *c, const struct pol_node *v,
 		if ((err = parse_promotion(c, v->items[2 * i], v->items[2 * i + 1], p,
 					   &p->promotions[i])) < 0)
 			return err;
+	/* a rollout stage belongs to its rollout: no promotion of its own */
+	for (size_t i = 0; i < n; i++) {
+		const struct rlp_rollout *r = &p->promotions[i].rollout;
+		const struct pol_node *at = NULL;
+		if (r->stage)
+			at = pol_map_get(pol_map_get(v->items[2 * i + 1], "rollout"), "stage");
+		for (size_t j = 0; r->stage && j < n; j++) {
+			if (!strcmp(p->promotions[j].to, r->stage))
+				return pol_fail(c, at, NULL, "rollout stage '%s' of promotion '%s' is "
+						"also a promotion's target", r->stage,
+						p->promotions[i].to);
+			if (j < i && p->promotions[j].rollout.stage &&
+			    !strcmp(p->promotions[j].rollout.stage, r->stage))
+				return pol_fail(c, at, NULL, "rollout stage '%s' is used by promotions "
+						"'%s' and '%s'", r->stage, p->promotions[j].to,
+						p->promotions[i].to);
+		}
+	}
 	return 0;
 }
 
@@ -633,6 +700,8 @@ void rlp_policy_free(struct rlp_policy *p)
 		free(prom->from);
 		free(prom->env);
 		free(prom->baseline);
+		free(prom->rollout.stage);
+		free(prom->rollout.steps);
 		for (size_t j = 0; j < prom->nrules; j++)
 			pol_rule_clear(&prom->rules[j]);
 		free(prom->rules);
@@ -647,6 +716,17 @@ const struct rlp_promotion *rlp_policy_promotion(const struct rlp_policy *p, con
 		if (!strcmp(p->promotions[i].to, to))
 			return &p->promotions[i];
 	return NULL;
+}
+
+const struct rlp_promotion *rlp_policy_stage_promotion(const struct rlp_policy *p,
+							const char *stage)
+{
+	const struct rlp_promotion *to = rlp_policy_promotion(p, stage);
+
+	for (size_t i = 0; !to && p && stage && i < p->npromotions; i++)
+		if (p->promotions[i].rollout.stage && !strcmp(p->promotions[i].rollout.stage, stage))
+			to = &p->promotions[i];
+	return to;
 }
 
 const struct rlp_slice *rlp_policy_slice(const struct rlp_policy *p, const char *name)

@@ -85,11 +85,22 @@ struct rlp_slice {
 	struct rlp_location loc;
 };
 
+/* A staged rollout (`rollout: {stage: canary, steps: [5, 25, 100]}`): the
+ * candidate takes steps[i] percent of the traffic, recorded as decisions
+ * on `stage`, and the last step (100) is the promotion to the target. */
+struct rlp_rollout {
+	char *stage;   /* NULL: no rollout */
+	double *steps; /* strictly increasing, in (0, 100], the last 100 */
+	size_t nsteps;
+	struct rlp_location loc;
+};
+
 struct rlp_promotion {
 	char *to;       /* the target stage: the key under "promotions" */
 	char *from;     /* the stage the candidate must hold */
 	char *env;      /* frozen environment name; NULL if none */
 	char *baseline; /* stage whose candidate is the baseline; NULL if none */
+	struct rlp_rollout rollout;
 	struct rlp_rule *rules;
 	size_t nrules;
 	struct rlp_location loc;
@@ -141,6 +152,10 @@ int rlp_policy_load(struct rlp_policy **out, const char *path);
 void rlp_policy_free(struct rlp_policy *policy);
 
 const struct rlp_promotion *rlp_policy_promotion(const struct rlp_policy *policy, const char *to);
+/* The promotion whose decisions a stage holds: the one to it, or the one
+ * whose rollout steps through it. */
+const struct rlp_promotion *rlp_policy_stage_promotion(const struct rlp_policy *policy,
+							const char *stage);
 const struct rlp_slice *rlp_policy_slice(const struct rlp_policy *policy, const char *name);
 
 const char *rlp_rule_kind_name(enum rlp_rule_kind kind);

@@ -5,7 +5,7 @@
  *   signers {eval, promote, override}, slices {<name>: {tags}},
  *   defaults {confidence, on_missing},
  *   health {reward, human, verifier, hack_threshold, verifier_pass} (when present),
- *   promotions {<to>: {from, env, baseline, rules}}
+ *   promotions {<to>: {from, env, baseline, rollout {stage, steps}, rules}}
  *
  * and within a rule the order of enum pol_key (id, kind, metric, slices, ...,
  * confidence, sided, severity, critical, on_missing). Every key a rule's kind
@@ -268,6 +268,20 @@ static void promotion(struct emitter *e, const struct rlp_promotion *prom)
 	key_string(e, "from", prom->from);
 	key_string(e, "env", prom->env);
 	key_string(e, "baseline", prom->baseline);
+	if (prom->rollout.stage) {
+		key(e, "rollout");
+		mapping_start(e, true);
+		key_string(e, "stage", prom->rollout.stage);
+		key(e, "steps");
+		if (!e->failed)
+			emit(e, &ev, yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+									  YAML_FLOW_SEQUENCE_STYLE));
+		for (size_t i = 0; i < prom->rollout.nsteps; i++)
+			number(e, prom->rollout.steps[i]);
+		if (!e->failed)
+			emit(e, &ev, yaml_sequence_end_event_initialize(&ev));
+		mapping_end(e);
+	}
 	key(e, "rules");
 	if (!e->failed)
 		emit(e, &ev, yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,

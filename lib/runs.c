@@ -48,6 +48,7 @@ static char *build_run_json(const struct rlp_run_new *run, const char *writer, c
 					    git_oid_tostr(base, sizeof(base), &run->baseline));
 		else
 			rlp_json_add_null(root, "baseline");
+		rlp_json_add_number(root, "traffic_share", run->traffic_share);
 	} else {
 		rlp_json_add_string(root, "env", run->env_name);
 		rlp_json_add_string(root, "env_commit", env);
@@ -276,7 +277,7 @@ void rlp_run_data_clear(struct rlp_run_data *d)
 static int parse_run_json(struct rlp_run_data *d, const char *name)
 {
 	struct rlp_json *root = rlp_json_parse(d->run_json, d->run_json_len, NULL), *metrics;
-	const struct rlp_json *kind, *base;
+	const struct rlp_json *kind, *base, *share;
 	const char *cand, *env;
 	char *mtext = NULL;
 	int error = 0;
@@ -307,6 +308,13 @@ static int parse_run_json(struct rlp_run_data *d, const char *name)
 			goto done;
 		}
 		d->has_baseline = base && !rlp_json_is_null(base);
+		share = rlp_json_get(root, "traffic_share");
+		if (share && (!rlp_json_is_finite_number(share) || rlp_json_number(share) < 0 ||
+			      rlp_json_number(share) > 100)) {
+			error = rlp_error_set(RLP_EINVALID, "%s/run.json: bad traffic_share", name);
+			goto done;
+		}
+		d->traffic_share = share ? rlp_json_number(share) : 0;
 	} else if (!cand || !env || git_oid_fromstr(&d->candidate, cand) < 0 ||
 		   git_oid_fromstr(&d->env_commit, env) < 0) {
 		error = rlp_error_set(RLP_EINVALID, "%s/run.json: bad candidate or env_commit", name);

@@ -36,6 +36,7 @@ struct rlp_run_new {
 	bool shadow;
 	bool has_baseline;
 	git_oid baseline;
+	double traffic_share; /* shadow: the candidate's share of live traffic, 0 in shadow */
 };
 
 /* Where a run lives: a writer's chain commit whose tree holds it. */
@@ -64,6 +65,7 @@ struct rlp_run_data {
 	bool shadow;            /* run.json kind "shadow": results.jsonl is traffic */
 	bool has_baseline;      /* shadow: the model on the other side */
 	git_oid baseline;
+	double traffic_share;   /* shadow: percent of live traffic (0: shadow only) */
 };
 int rlp_run_load(struct rlp_run_data *out, struct rlp_store *store, const struct rlp_run_ref *ref);
 void rlp_run_data_clear(struct rlp_run_data *data);

@@ -112,6 +112,33 @@ static int shadow_refs(struct rlp_evidence *ev, struct rlp_store *store,
 	return error;
 }
 
+/* A step of a staged rollout: the share the decision gives must be a step
+ * of the trusted policy's rollout, on the rollout stage below 100 and on
+ * the target at 100, taken on the traffic of the step before (0: shadow);
+ * that share is then the one the evidence must have. */
+static int rollout_step(struct rlp_evidence *ev, const struct rlp_decision *d,
+			const struct rlp_json *root)
+{
+	const struct rlp_rollout *r = &ev->promotion->rollout;
+	const struct rlp_json *o = rlp_json_get(root, "rollout");
+	const struct rlp_json *e = rlp_json_get(o, "evidence_share");
+	size_t k = 0;
+
+	ev->share_now = -1; /* no rollout: traffic at any share counts */
+	if (!r->stage)
+		return 0;
+	while (k < r->nsteps && r->steps[k] != d->traffic_share)
+		k++;
+	if (k == r->nsteps || strcmp(d->stage, k + 1 < r->nsteps ? r->stage : ev->promotion->to))
+		return rlp_error_set(RLP_EINVALID, "%g%% on stage '%s' is not a step of the rollout "
+				     "to '%s'", d->traffic_share, d->stage, ev->promotion->to);
+	ev->share_now = k ? r->steps[k - 1] : 0;
+	if (!rlp_json_is_finite_number(e) || rlp_json_number(e) != ev->share_now)
+		return rlp_error_set(RLP_EINVALID, "the step to %g%% must rest on the traffic at %g%%",
+				     d->traffic_share, ev->share_now);
+	return 0;
+}
+
 /* The evidence of a promotion, re-gated under the trusted policy. */
 static int verify_promotion(struct rlp_store *store, const struct rlp_trusted *trusted,
 			    const struct rlp_decision *d, time_t at)
@@ -124,11 +151,13 @@ static int verify_promotion(struct rlp_store *store, const struct rlp_trusted *t
 
 	memset(&ev, 0, sizeof(ev));
 	ev.policy = trusted->policy;
-	if (!(ev.promotion = rlp_policy_promotion(trusted->policy, d->stage))) {
+	if (!(ev.promotion = rlp_policy_stage_promotion(trusted->policy, d->stage))) {
 		error = rlp_error_set(RLP_EINVALID, "the trusted policy has no promotion to '%s'",
 				      d->stage);
 		goto done;
 	}
+	if ((error = rollout_step(&ev, d, root)) < 0)
+		goto done;
 	git_oid_cpy(&ev.candidate, &d->candidate);
 	ev.has_baseline = d->has_baseline;
 	git_oid_cpy(&ev.baseline, &d->baseline);

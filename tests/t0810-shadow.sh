@@ -59,7 +59,7 @@ test_expect_success 'a candidate clearly worse than production fails early' '
 	cd "$REPO" && act_as ci &&
 	traffic t1.jsonl 600 2 30 5 0 v1 &&
 	git rlpromote shadow record --candidate v1 t1.jsonl >out &&
-	test_grep "^recorded shadow traffic .* of $(git rev-parse --short=12 v1) against $(git rev-parse --short=12 base) in refs/rlpromote/runs/ci-example.com" out &&
+	test_grep "^recorded shadow traffic .* of $(git rev-parse --short=12 v1) against $(git rev-parse --short=12 base) at 0% of the traffic in refs/rlpromote/runs/ci-example.com" out &&
 	test_grep "^batch: 600 requests (180 wins, 30 ties, 390 losses; 6 candidate errors) in 211 sessions" out &&
 	test_expect_code 1 git rlpromote gate v1 --to production >gate.out &&
 	test_grep "^NO-GO" gate.out &&

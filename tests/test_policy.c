@@ -375,6 +375,13 @@ static void test_policy_parses_every_key(void **state)
 	assert_same_double(r->noninferiority_margin, 0.5);
 	assert_same_double(r->confidence, 0.975);
 	assert_same_double(r->tuning_n, 5000); /* the default */
+	assert_string_equal(prod->rollout.stage, "pilot");
+	assert_int_equal(prod->rollout.nsteps, 3);
+	assert_same_double(prod->rollout.steps[1], 10.5);
+	assert_true(rlp_policy_stage_promotion(p, "pilot") == prod);
+	assert_true(rlp_policy_stage_promotion(p, "prod") == prod);
+	assert_null(rlp_policy_stage_promotion(p, "dev"));
+	assert_null(canary->rollout.stage);
 	r = rule(prod, "short");
 	assert_same_double(r->min_duration_s, 0.5);
 	assert_same_double(r->tuning_n, 20000);
