@@ -104,4 +104,28 @@ run git rlpromote verify --all
 run git log --notes=rlpromote --format='%h %s%n%N' -1 v2
 run git verify-commit refs/rlpromote/stages/support-bot/staging
 
-printf '\ndemo: v1 was stopped (NO-GO on version_pin), v2 holds staging, every decision verifies\n'
+step "the team's server enforces the policy on push"
+git init -q --bare "$work/server.git"
+run git rlpromote hook install --server "$work/server.git"
+git config remote.origin.url "$work/server.git"
+# the branch with the policy first: the hook trusts only what the server holds
+run git push origin main 2>&1 | grep -E 'new branch' | sed 's/^ *//'
+run git push origin 2>&1 | grep -E 'new reference' | sed 's/^ *//'
+
+step "a bad push: the promoter weakens the policy locally and promotes v1 anyway"
+git checkout -q -b weaker
+sed -i '/id: no-regress/d; s/min: 0.85}/min: 0.80}/' .rlpromote/policy.yaml
+git commit -q -am "policy: drop the no-regress rule (local only)"
+git config rlpromote.trustedRef weaker
+run git rlpromote promote v1 --to staging   # GO under the weakened local policy
+git config --unset rlpromote.trustedRef
+git checkout -q main
+before=$(git --git-dir="$work/server.git" rev-parse refs/rlpromote/stages/support-bot/staging)
+printf '$ git push origin refs/rlpromote/stages/support-bot/staging\n'
+git push origin refs/rlpromote/stages/support-bot/staging 2>&1 | grep -E 'rlpromote:|rejected' || true
+after=$(git --git-dir="$work/server.git" rev-parse refs/rlpromote/stages/support-bot/staging)
+[ "$before" = "$after" ] || { echo "demo: the server accepted the bad push" >&2; exit 1; }
+printf 'the server still holds %s for staging: the push was refused\n' "$(git --git-dir="$work/server.git" rev-parse --short=12 refs/rlpromote/stages/support-bot/staging)"
+
+printf '\ndemo: v1 was stopped (NO-GO on version_pin), v2 holds staging, every decision verifies,\n'
+printf 'and the server refused a promotion made under a locally weakened policy\n'
