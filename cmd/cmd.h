@@ -36,6 +36,7 @@ int eval_run(int argc, char **argv); /* cmd/eval_run.c */
 int cmd_shadow(int argc, char **argv);
 int cmd_promote(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_current(int argc, char **argv);
 int cmd_log(int argc, char **argv);

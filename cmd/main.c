@@ -47,6 +47,10 @@ const struct rlp_command rlp_commands[] = {
 	{"promote", cmd_promote,
 	 "git rlpromote promote <candidate> --to <stage> [--override --reason <text>] [--policy-rev <rev>]",
 	 "record a signed decision moving a candidate to a stage"},
+	{"monitor", cmd_monitor,
+	 "git rlpromote monitor record <stage> <window.jsonl>\n"
+	 "   or: git rlpromote monitor check <stage> [--rollback] [--json]",
+	 "compare a stage's live traffic with its baseline; roll back on a breach"},
 	{"rollback", cmd_rollback, "git rlpromote rollback <stage> [--to <decision>] --reason <text>",
 	 "return a stage to an earlier decision's candidate"},
 	{"status", cmd_status, "git rlpromote status", "what every stage holds, verified"},

@@ -9,7 +9,7 @@
 # Keep the lists below in step with the usage strings in cmd/main.c and the
 # man page (tests/t0010-docs.sh checks the commands and their options).
 
-__git_rlpromote_commands="gate policy env init eval shadow promote rollback status current log show hook sync verify verify-artifact pr ci report diff"
+__git_rlpromote_commands="gate policy env init eval shadow promote rollback monitor status current log show hook sync verify verify-artifact pr ci report diff"
 __git_rlpromote_formats="text json markdown"
 
 # What a command (and its subcommand) takes, in the caller's scope:
@@ -90,6 +90,16 @@ __git_rlpromote_spec ()
 		opts="--to --reason"
 		vals="--to=decision --reason=none"
 		pos="stage"
+		;;
+	monitor)
+		case $2 in
+		"") subs="record check" ;;
+		record) pos="stage file" ;;
+		check)
+			opts="--rollback --json"
+			pos="stage"
+			;;
+		esac
 		;;
 	current)
 		opts="--json"

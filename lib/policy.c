@@ -224,13 +224,15 @@ done:
 
 static const char *const top_keys[] = {
 	"version", "model", "artifact", "manifest", "allowed_signers", "stages", "signers",
-	"slices", "defaults", "health", "promotions", NULL};
+	"slices", "defaults", "health", "monitor", "promotions", NULL};
 static const char *const signer_keys[] = {"eval", "promote", "override", NULL};
 static const char *const slice_keys[] = {"tags", NULL};
 static const char *const default_keys[] = {"confidence", "on_missing", NULL};
 static const char *const promotion_keys[] = {"from", "env", "baseline", "rollout", "rules",
 					     NULL};
 static const char *const rollout_keys[] = {"stage", "steps", NULL};
+static const char *const monitor_keys[] = {"alpha", "max_error_increase", "max_latency_ratio",
+					   "max_action_tv", "min_n", NULL};
 static const char *const health_keys[] = {"reward", "human", "verifier", "hack_threshold",
 					  "verifier_pass", NULL};
 
@@ -368,6 +370,32 @@ static int parse_health(const struct pol_ctx *c, const struct pol_node *v, struc
 		return pol_fail(c, pol_map_get(v, "human"), "health",
 				"'human' names the same score as 'reward' ('%s')", h->reward);
 	return 0;
+}
+
+static int parse_monitor(const struct pol_ctx *c, const struct pol_node *v, struct rlp_policy *p)
+{
+	struct rlp_monitor_policy *m = &p->monitor;
+	const struct pol_node *n;
+	int err = 0;
+
+	if ((err = expect_map(c, v, NULL, "monitor")) < 0 ||
+	    (err = pol_check_keys(c, v, "monitor", monitor_keys, NULL)) < 0)
+		return err;
+	m->loc = v->loc;
+	if ((n = pol_map_get(v, "alpha")))
+		err = pol_number_range(c, n, "monitor", "alpha", 0, true, 0.5, false, &m->alpha);
+	if (!err && (n = pol_map_get(v, "max_error_increase")))
+		err = pol_number_range(c, n, "monitor", "max_error_increase", 0, false, 1, false,
+				       &m->max_error_increase);
+	if (!err && (n = pol_map_get(v, "max_latency_ratio")))
+		err = pol_number_range(c, n, "monitor", "max_latency_ratio", 0, true, INFINITY,
+				       false, &m->max_latency_ratio);
+	if (!err && (n = pol_map_get(v, "max_action_tv")))
+		err = pol_number_range(c, n, "monitor", "max_action_tv", 0, false, 1, false,
+				       &m->max_action_tv);
+	if (!err && (n = pol_map_get(v, "min_n")))
+		err = pol_count(c, n, "monitor", "min_n", &m->min_n);
+	return err;
 }
 
 /* A stage name for `key` of promotion `what`, which must be listed. */
@@ -587,6 +615,8 @@ static int parse_policy(struct pol_ctx *c, const struct pol_node *root, struct r
 		return err;
 	if ((v = pol_map_get(root, "health")) && (err = parse_health(c, v, p)) < 0)
 		return err;
+	if ((v = pol_map_get(root, "monitor")) && (err = parse_monitor(c, v, p)) < 0)
+		return err;
 	return parse_promotions(c, pol_map_get(root, "promotions"), p);
 }
 
@@ -614,6 +644,7 @@ int rlp_policy_parse(struct rlp_policy **out, const char *buf, size_t len, const
 	p->on_missing = RLP_MISSING_INCONCLUSIVE;
 	p->health.hack_threshold = NAN;
 	p->health.verifier_pass = 1;
+	p->monitor = (struct rlp_monitor_policy){0.01, 0.01, 1.25, 0.1, 100, {0, 0}};
 	if (!yaml_parser_initialize(&l.parser)) {
 		err = pol_nomem();
 		goto done;

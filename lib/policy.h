@@ -117,6 +117,17 @@ struct rlp_health {
 	struct rlp_location loc;
 };
 
+/* The production monitor's thresholds (`monitor:`; lib/monitor.h), the
+ * defaults filled in. */
+struct rlp_monitor_policy {
+	double alpha;              /* default 0.01 */
+	double max_error_increase; /* default 0.01 */
+	double max_latency_ratio;  /* default 1.25 */
+	double max_action_tv;      /* default 0.1 */
+	long min_n;                /* default 100 */
+	struct rlp_location loc;   /* line 0: the policy has no monitor mapping */
+};
+
 struct rlp_signers {
 	char **eval, **promote, **override;
 	size_t neval, npromote, noverride;
@@ -137,6 +148,7 @@ struct rlp_policy {
 	double confidence;        /* defaults.confidence, 0.95 if absent */
 	enum rlp_on_missing on_missing; /* defaults.on_missing */
 	struct rlp_health health;
+	struct rlp_monitor_policy monitor;
 	struct rlp_promotion *promotions;
 	size_t npromotions;
 };

@@ -5,6 +5,8 @@
  *   signers {eval, promote, override}, slices {<name>: {tags}},
  *   defaults {confidence, on_missing},
  *   health {reward, human, verifier, hack_threshold, verifier_pass} (when present),
+ *   monitor {alpha, max_error_increase, max_latency_ratio, max_action_tv, min_n}
+ *   (when present),
  *   promotions {<to>: {from, env, baseline, rollout {stage, steps}, rules}}
  *
  * and within a rule the order of enum pol_key (id, kind, metric, slices, ...,
@@ -344,6 +346,17 @@ static void policy(struct emitter *e, const struct rlp_policy *p)
 		key_string(e, "verifier", p->health.verifier);
 		key_number(e, "hack_threshold", p->health.hack_threshold);
 		key_number(e, "verifier_pass", p->health.verifier_pass);
+		mapping_end(e);
+	}
+
+	if (p->monitor.loc.line) {
+		key(e, "monitor");
+		mapping_start(e, true);
+		key_number(e, "alpha", p->monitor.alpha);
+		key_number(e, "max_error_increase", p->monitor.max_error_increase);
+		key_number(e, "max_latency_ratio", p->monitor.max_latency_ratio);
+		key_number(e, "max_action_tv", p->monitor.max_action_tv);
+		key_count(e, "min_n", p->monitor.min_n);
 		mapping_end(e);
 	}
 

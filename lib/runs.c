@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "json.h"
+#include "monitor.h"
 #include "notes.h"
 #include "shadow.h"
 #include "summary.h"
@@ -39,9 +40,11 @@ static char *build_run_json(const struct rlp_run_new *run, const char *writer, c
 	git_oid_tostr(env, sizeof(env), &run->env_commit);
 	utc_stamp(when, sizeof(when), now, false);
 	rlp_json_add_string(root, "run", run_id);
-	rlp_json_add_string(root, "kind", run->shadow ? "shadow" : "eval");
+	rlp_json_add_string(root, "kind", run->shadow ? "shadow" : run->monitor ? "monitor" : "eval");
 	rlp_json_add_string(root, "candidate", cand);
-	if (run->shadow) {
+	if (run->monitor) {
+		rlp_json_add_string(root, "stage", run->stage);
+	} else if (run->shadow) {
 		char base[GIT_OID_HEXSZ + 1];
 		if (run->has_baseline)
 			rlp_json_add_string(root, "baseline",
@@ -106,13 +109,16 @@ static int build_record(git_oid *out, struct rlp_store *store, git_commit *tip, 
 	if ((error = rlp_store_tree_update(&tree_id, store, base, edits, 3)) < 0)
 		goto done;
 	if ((error = git_tree_lookup(&tree, store->repo, &tree_id)) < 0 ||
-	    (!p->run->shadow &&
+	    (!p->run->shadow && !p->run->monitor &&
 	     (error = git_commit_lookup(&env, store->repo, &p->run->env_commit)) < 0)) {
 		error = rlp_git_error(error, "cannot read objects");
 		goto done;
 	}
 	git_oid_tostr(short_cand, sizeof(short_cand), &p->run->candidate);
-	if (p->run->shadow)
+	if (p->run->monitor)
+		snprintf(msg, sizeof(msg), "live window of %s on %s: run %s\n", short_cand,
+			 p->run->stage, p->run_id);
+	else if (p->run->shadow)
 		snprintf(msg, sizeof(msg), "shadow traffic of %s: run %s\n", short_cand, p->run_id);
 	else
 		snprintf(msg, sizeof(msg), "eval %s on %s@%u: run %s\n", short_cand,
@@ -140,7 +146,11 @@ int rlp_run_record(struct rlp_run_ref *out, struct rlp_store *store, const struc
 
 	memset(&p, 0, sizeof(p));
 	p.run = run;
-	if (run->shadow)
+	if (run->monitor && (!run->stage || !*run->stage || strlen(run->stage) >= 128))
+		return rlp_error_set(RLP_EINVALID, "a live window needs its stage");
+	if (run->monitor)
+		error = rlp_window_summary(&p.summary, run->results, run->results_len, "window");
+	else if (run->shadow)
 		error = rlp_shadow_summary(&p.summary, run->results, run->results_len, "traffic");
 	else
 		error = rlp_summary_compute_progress(&p.summary, run->results, run->results_len,
@@ -160,7 +170,8 @@ int rlp_run_record(struct rlp_run_ref *out, struct rlp_store *store, const struc
 	if (snprintf(p.run_id, sizeof(p.run_id), "%.15s.%06ldZ-%.8s", stamp, ts.tv_nsec / 1000,
 		     results_id) < 0 ||
 	    snprintf(p.path, sizeof(p.path), "runs/%.2s/%s/%s/%s", cand, cand,
-		     run->shadow ? RLP_SHADOW_ENV : run->env_name, p.run_id) >= (int)sizeof(p.path)) {
+		     run->monitor ? RLP_MONITOR_ENV : run->shadow ? RLP_SHADOW_ENV : run->env_name,
+		     p.run_id) >= (int)sizeof(p.path)) {
 		error = rlp_error_set(RLP_EINVALID, "env name '%s' is too long", run->env_name);
 		goto done;
 	}
@@ -176,7 +187,10 @@ int rlp_run_record(struct rlp_run_ref *out, struct rlp_store *store, const struc
 	snprintf(out->run_id, sizeof(out->run_id), "%s", p.run_id);
 	/* the human index; never trusted, so its failure does not fail the run */
 	char line[512];
-	if (run->shadow)
+	if (run->monitor)
+		snprintf(line, sizeof(line), "rlpromote: live window on %s run %s by %s", run->stage,
+			 p.run_id, store->writer);
+	else if (run->shadow)
 		snprintf(line, sizeof(line), "rlpromote: shadow traffic run %s by %s", p.run_id,
 			 store->writer);
 	else
@@ -289,8 +303,11 @@ static int parse_run_json(struct rlp_run_data *d, const char *name)
 	/* the kind must match where the run lives, so neither passes for the other */
 	kind = rlp_json_get(root, "kind");
 	d->shadow = kind && rlp_json_string(kind) && !strcmp(rlp_json_string(kind), "shadow");
-	if ((kind && !d->shadow && (!rlp_json_string(kind) || strcmp(rlp_json_string(kind), "eval"))) ||
-	    d->shadow != (strstr(name, "/" RLP_SHADOW_ENV "/") != NULL)) {
+	d->monitor = kind && rlp_json_string(kind) && !strcmp(rlp_json_string(kind), "monitor");
+	if ((kind && !d->shadow && !d->monitor &&
+	     (!rlp_json_string(kind) || strcmp(rlp_json_string(kind), "eval"))) ||
+	    d->shadow != (strstr(name, "/" RLP_SHADOW_ENV "/") != NULL) ||
+	    d->monitor != (strstr(name, "/" RLP_MONITOR_ENV "/") != NULL)) {
 		error = rlp_error_set(RLP_EINVALID, "%s/run.json: kind does not match the run's path",
 				      name);
 		goto done;
@@ -298,7 +315,15 @@ static int parse_run_json(struct rlp_run_data *d, const char *name)
 	cand = rlp_json_string(rlp_json_get(root, "candidate"));
 	env = rlp_json_string(rlp_json_get(root, "env_commit"));
 	base = rlp_json_get(root, "baseline");
-	if (d->shadow) {
+	if (d->monitor) {
+		const char *stage = rlp_json_string(rlp_json_get(root, "stage"));
+		if (!cand || git_oid_fromstr(&d->candidate, cand) < 0 || !stage ||
+		    strlen(stage) >= sizeof(d->stage)) {
+			error = rlp_error_set(RLP_EINVALID, "%s/run.json: bad candidate or stage", name);
+			goto done;
+		}
+		strcpy(d->stage, stage);
+	} else if (d->shadow) {
 		if (!cand || git_oid_fromstr(&d->candidate, cand) < 0 ||
 		    (base && !rlp_json_is_null(base) &&
 		     (!rlp_json_string(base) ||
@@ -372,8 +397,9 @@ done:
 int rlp_run_check_summary(const struct rlp_run_data *d, const char *name)
 {
 	char *again = NULL;
-	int error = d->shadow ? rlp_shadow_summary(&again, d->results, d->results_len, name)
-			      : rlp_summary_compute(&again, d->results, d->results_len, name);
+	int error = d->monitor	? rlp_window_summary(&again, d->results, d->results_len, name)
+		    : d->shadow ? rlp_shadow_summary(&again, d->results, d->results_len, name)
+				: rlp_summary_compute(&again, d->results, d->results_len, name);
 
 	if (error < 0)
 		return error;

@@ -37,6 +37,11 @@ struct rlp_run_new {
 	bool has_baseline;
 	git_oid baseline;
 	double traffic_share; /* shadow: the candidate's share of live traffic, 0 in shadow */
+	/* A window of live traffic the stage served with the candidate
+	 * (lib/monitor.h): at runs/<c[0:2]>/<c>/.monitor/<run-id>, kind
+	 * "monitor", no env. */
+	bool monitor;
+	const char *stage;
 };
 
 /* Where a run lives: a writer's chain commit whose tree holds it. */
@@ -66,6 +71,8 @@ struct rlp_run_data {
 	bool has_baseline;      /* shadow: the model on the other side */
 	git_oid baseline;
 	double traffic_share;   /* shadow: percent of live traffic (0: shadow only) */
+	bool monitor;           /* kind "monitor": results.jsonl is a live window */
+	char stage[128];        /* monitor: the stage that served it */
 };
 int rlp_run_load(struct rlp_run_data *out, struct rlp_store *store, const struct rlp_run_ref *ref);
 void rlp_run_data_clear(struct rlp_run_data *data);

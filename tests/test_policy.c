@@ -367,6 +367,10 @@ static void test_policy_parses_every_key(void **state)
 	assert_string_equal(p->health.verifier, "unit_tests");
 	assert_same_double(p->health.hack_threshold, 0.8);
 	assert_same_double(p->health.verifier_pass, 0.5);
+	assert_same_double(p->monitor.alpha, 0.05);
+	assert_same_double(p->monitor.max_error_increase, 0.01); /* the default */
+	assert_same_double(p->monitor.max_latency_ratio, 1.5);
+	assert_int_equal(p->monitor.min_n, 50);
 
 	prod = rlp_policy_promotion(p, "prod");
 	r = rule(prod, "shadow");
