@@ -184,7 +184,7 @@ int cmd_gate(int argc, char **argv)
 		die("%s", rlp_error_last());
 	if (!(promotion = rlp_policy_promotion(policy, o.to)))
 		die("%s: no promotion to stage '%s'", o.policy, o.to);
-	if (promotion->baseline && !o.baseline)
+	if (promotion->baseline && !o.baseline && o.candidate)
 		warning("no --baseline-results: rules comparing with stage '%s' cannot decide",
 			promotion->baseline);
 	if (rlp_gate_spec(&spec, policy, o.to) < 0)

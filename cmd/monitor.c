@@ -70,10 +70,26 @@ static int monitor_record(int argc, char **argv)
 	return 0;
 }
 
-/* The newest window of `candidate` on `stage` recorded by an eval signer. */
+/* When a run was recorded: its id starts with the UTC time, 20260302T101500. */
+static time_t run_time(const char *run_id)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(run_id, "%4d%2d%2dT%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+/* The newest window of `candidate` on `stage` recorded by an eval signer,
+ * not before `since` (a window of an earlier time on the stage is not
+ * this decision's). */
 static bool newest_window(struct rlp_window **out, struct rlp_run_ref *which,
 			  struct rlp_store *store, const struct rlp_trusted *trusted,
-			  const git_oid *candidate, const char *stage)
+			  const git_oid *candidate, const char *stage, time_t since)
 {
 	struct rlp_run_ref *runs = NULL;
 	size_t n = 0;
@@ -82,8 +98,8 @@ static bool newest_window(struct rlp_window **out, struct rlp_run_ref *which,
 	*out = NULL;
 	if (rlp_runs_find(&runs, &n, store, candidate, RLP_MONITOR_ENV) < 0)
 		die("%s", rlp_error_last());
-	for (size_t i = 0; i < n && !found; i++) { /* newest first */
-		struct rlp_verified who;
+	for (size_t i = 0; i < n && !found && run_time(runs[i].run_id) >= since; i++) {
+		struct rlp_verified who; /* newest first */
 		struct rlp_run_data d;
 		if (rlp_run_load(&d, store, &runs[i]) < 0)
 			die("%s", rlp_error_last());
@@ -220,8 +236,8 @@ static int monitor_check(int argc, char **argv)
 		code = RLP_EXIT_UNKNOWN;
 		goto done;
 	}
-	if (!newest_window(&live, &live_ref, store, trusted, &d.candidate, stage) ||
-	    !newest_window(&base, &base_ref, store, trusted, &d.baseline, stage)) {
+	if (!newest_window(&live, &live_ref, store, trusted, &d.candidate, stage, (time_t)d.time) ||
+	    !newest_window(&base, &base_ref, store, trusted, &d.baseline, stage, 0)) {
 		fprintf(stderr, "rlpromote: stage '%s': no live window of %s %s (monitor record)\n",
 			stage, live ? "the baseline" : "the candidate",
 			short_id(live ? &d.baseline : &d.candidate));

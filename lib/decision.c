@@ -195,6 +195,8 @@ static void add_rollout(struct rlp_json *root, const struct rlp_evidence *ev)
 		rlp_json_push_number(steps, r->steps[i]);
 	rlp_json_add_number(o, "step", ev->rollout_step + 2); /* 1-based: the step taken */
 	rlp_json_add_number(o, "evidence_share", ev->share_now);
+	if (ev->rollout_step >= 0) /* the decision that gave the step it rests on */
+		add_oid(o, "from_decision", &ev->rollout_tip);
 }
 
 static int build_texts(struct decision_text *t, struct rlp_store *store,
@@ -355,8 +357,9 @@ static int build_decision(git_oid *out, struct rlp_store *store, git_commit *tip
 		parents[np++] = tip;
 	for (size_t i = 0; i < p->nevidence; i++) {
 		bool listed = false;
-		/* one run commit may hold several runs: a parent is listed once */
-		for (size_t k = tip ? 1 : 0; k < np && !listed; k++)
+		/* one run commit may hold several runs, and a rollout step's previous
+		 * decision may be the tip: a parent is listed once */
+		for (size_t k = 0; k < np && !listed; k++)
 			listed = git_oid_equal(git_commit_id(parents[k]), p->evidence[i]);
 		if (listed)
 			continue;
@@ -423,7 +426,7 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 			 cand, target->stage,
 			 ev->result ? rlp_outcome_name(ev->result->decision) : "no gate",
 			 reason ? "\n" : "", reason ? reason : "");
-	evidence = calloc(ev->nshadow + 2, sizeof(*evidence));
+	evidence = calloc(ev->nshadow + 3, sizeof(*evidence));
 	if (!evidence) {
 		error = rlp_error_set(RLP_ENOMEM, "out of memory");
 		goto done;
@@ -434,6 +437,9 @@ static int record(struct rlp_decision *out, struct rlp_store *store, const struc
 		evidence[nevidence++] = &ev->base_run.commit;
 	for (size_t i = 0; i < ev->nshadow; i++)
 		evidence[nevidence++] = &ev->shadow_runs[i].commit;
+	/* a rollout step to the target builds on the step before, on its stage */
+	if (target->rollout_step && ev->rollout_step >= 0 && ev->has_rollout_tip)
+		evidence[nevidence++] = &ev->rollout_tip;
 	struct decide_payload p = {
 		.text = &text,
 		.expected_tip = target->tip,

@@ -139,6 +139,44 @@ static int rollout_step(struct rlp_evidence *ev, const struct rlp_decision *d,
 	return 0;
 }
 
+/* The step before must have been taken: rollout.from_decision, one of
+ * this decision's parents (so a push carries it and no ref is read), is a
+ * promotion on the rollout stage that gave the candidate the evidence's
+ * share. */
+static int rollout_history(struct rlp_store *store, const struct rlp_evidence *ev,
+			   const struct rlp_decision *d, const struct rlp_json *root)
+{
+	const struct rlp_rollout *r = &ev->promotion->rollout;
+	const char *from = rlp_json_string(rlp_json_get(rlp_json_get(root, "rollout"),
+							"from_decision"));
+	struct rlp_decision prev;
+	git_commit *c = NULL;
+	bool parent = false, ok;
+	git_oid id;
+
+	if (!r->stage || ev->share_now <= 0)
+		return 0;
+	if (!from || git_oid_fromstr(&id, from) < 0)
+		return rlp_error_set(RLP_EINVALID, "the step to %g%% names no decision that gave "
+				     "%g%% (rollout.from_decision)", d->traffic_share, ev->share_now);
+	if (git_commit_lookup(&c, store->repo, &d->commit) < 0)
+		return rlp_git_error(-1, "cannot read the decision");
+	for (unsigned i = 0; i < git_commit_parentcount(c) && !parent; i++)
+		parent = git_oid_equal(git_commit_parent_id(c, i), &id);
+	git_commit_free(c);
+	if (!parent || rlp_decision_load(&prev, store, &id) < 0)
+		return rlp_error_set(RLP_EINVALID, "rollout.from_decision %.12s is not a decision "
+				     "this one builds on", from);
+	ok = prev.kind == RLP_DECISION_PROMOTE && !strcmp(prev.stage, r->stage) &&
+	     git_oid_equal(&prev.candidate, &d->candidate) && prev.traffic_share == ev->share_now;
+	rlp_decision_clear(&prev);
+	if (!ok)
+		return rlp_error_set(RLP_EINVALID, "decision %.12s did not give %.12s %g%% on stage "
+				     "'%s'", from, git_oid_tostr_s(&d->candidate), ev->share_now,
+				     r->stage);
+	return 0;
+}
+
 /* The evidence of a promotion, re-gated under the trusted policy. */
 static int verify_promotion(struct rlp_store *store, const struct rlp_trusted *trusted,
 			    const struct rlp_decision *d, time_t at)
@@ -156,7 +194,8 @@ static int verify_promotion(struct rlp_store *store, const struct rlp_trusted *t
 				      d->stage);
 		goto done;
 	}
-	if ((error = rollout_step(&ev, d, root)) < 0)
+	if ((error = rollout_step(&ev, d, root)) < 0 ||
+	    (error = rollout_history(store, &ev, d, root)) < 0)
 		goto done;
 	git_oid_cpy(&ev.candidate, &d->candidate);
 	ev.has_baseline = d->has_baseline;

@@ -133,6 +133,21 @@ test_expect_success 'a server with the hook takes the whole rollout' '
 	test "$(git --git-dir="$srv" rev-parse $PROD)" = "$(git rev-parse $PROD)"
 '
 
+test_expect_success 'verify refuses a step to 100% that names no step before it' '
+	cp -R "$TEST_ROOT/good" "$TEST_ROOT/forged" && cd "$TEST_ROOT/forged" &&
+	git cat-file -p $PROD:decision.json | $PY -c "
+import json, sys; d = json.load(sys.stdin); del d[\"rollout\"][\"from_decision\"]
+print(json.dumps(d, indent=2))" >dj &&
+	blob=$(git hash-object -w dj) &&
+	tree=$(git ls-tree $PROD | sed "s/[0-9a-f]\{40\}\tdecision.json/$blob\tdecision.json/" | git mktree) &&
+	parents= && for p in $(git show -s --format=%P $PROD); do parents="$parents -p $p"; done &&
+	new=$(git show -s --format=%B $PROD | git -c user.name=promoter -c user.email=promoter@example.com \
+		-c gpg.format=ssh -c user.signingKey="$KEYS/promoter" commit-tree -S $parents $tree) &&
+	git update-ref $PROD $new &&
+	test_expect_code 1 git rlpromote verify >v.out &&
+	test_grep "FAILED .*production.*names no decision that gave 25%" v.out
+'
+
 test_expect_success 'verify refuses a step the rollout does not have' '
 	cd "$TEST_ROOT/good" &&
 	git config rlpromote.trustedRef HEAD &&

@@ -85,10 +85,19 @@ test_expect_success 'monitor check --rollback: a signed rollback to the previous
 	git verify-commit $PROD 2>/dev/null
 '
 
-test_expect_success 'a principal without the promote role cannot roll back' '
+test_expect_success 'windows from before the decision are not its own' '
 	cd "$REPO" && act_as lead &&
+	sleep 1 && # run ids and decisions tell time to the second
 	git rlpromote promote v2 --to production --override --reason "again" >/dev/null &&
+	test_expect_code 2 git rlpromote monitor check production 2>err &&
+	test_grep "no live window of the candidate" err &&
 	act_as ci &&
+	git rlpromote monitor record production bad.jsonl >/dev/null &&
+	test_expect_code 1 git rlpromote monitor check production >/dev/null
+'
+
+test_expect_success 'a principal without the promote role cannot roll back' '
+	cd "$REPO" && act_as ci &&
 	test_expect_code 128 git rlpromote monitor check production --rollback 2>err &&
 	test_grep "cannot roll back: .*may not promote" err
 '
