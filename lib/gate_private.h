@@ -72,6 +72,35 @@ void gate_figures_init(struct rlp_figures *fig);
 
 const struct rlp_run_metric *gate_run_metric(const struct gate_ctx *ctx, const char *name);
 
+/* What a rule evaluates over: its slices, or every record (gate_rules.c). */
+struct unit_list {
+	struct gate_unit *units;
+	size_t n;
+	bool sliced; /* the rule reports per slice */
+};
+int gate_units_for(struct unit_list *ul, const struct gate_ctx *ctx, const struct rlp_rule *rule,
+		   bool default_all_slices);
+const char *gate_unit_name(const struct gate_ctx *ctx, const struct gate_unit *u);
+/* The candidate's sample of the rule's metric on a unit, or a missing-data
+ * verdict in fig (returns 1). */
+int gate_candidate_sample(struct gate_sample *s, struct rlp_figures *fig,
+			  const struct gate_ctx *ctx, const struct rlp_rule *rule,
+			  const struct gate_unit *unit, long metric);
+bool gate_need_baseline(struct rlp_figures *fig, const struct gate_ctx *ctx,
+			const struct rlp_rule *rule);
+/* "in [0.9, 1]", "<= 0.2" or ">= 0.9": the range as the policy wrote it. */
+const char *gate_range_text(char *buf, size_t size, double lo, double hi);
+
+/* RL parts (gate_rl.c). */
+/* The alignment tax's per-id differences on a unit, or a missing-data verdict (1). */
+int gate_alignment_sample(struct gate_sample *s, struct rlp_figures *fig,
+			  const struct gate_ctx *ctx, const struct rlp_rule *rule,
+			  const struct gate_unit *unit);
+int gate_alignment_reason(struct rlp_figures *fig, const struct gate_ctx *ctx,
+			  const struct gate_unit *unit);
+void gate_evaluate_shadow(struct rlp_rule_result *res, const struct gate_ctx *ctx);
+int gate_collect_suspects(struct rlp_rule_result *res, const struct gate_ctx *ctx);
+
 /* One evaluator per kind; each fills res->fig (and res->slices for slice rules). */
 int gate_rule_evaluate(struct rlp_rule_result *res, const struct gate_ctx *ctx);
 

@@ -11,13 +11,7 @@
 
 /* ---- units: every slice a rule names, or the whole candidate set ---- */
 
-struct unit_list {
-	struct gate_unit *units;
-	size_t n;
-	bool sliced; /* the rule reports per slice */
-};
-
-static int units_for(struct unit_list *ul, const struct gate_ctx *ctx, const struct rlp_rule *rule,
+int gate_units_for(struct unit_list *ul, const struct gate_ctx *ctx, const struct rlp_rule *rule,
 		     bool default_all_slices)
 {
 	const struct rlp_policy *policy = ctx->in->policy;
@@ -57,13 +51,11 @@ static int units_for(struct unit_list *ul, const struct gate_ctx *ctx, const str
 	return 0;
 }
 
-static const char *unit_name(const struct gate_ctx *ctx, const struct gate_unit *u)
+const char *gate_unit_name(const struct gate_ctx *ctx, const struct gate_unit *u)
 {
 	return u->slice < 0 ? "all" : ctx->in->policy->slices[u->slice].name;
 }
 
-static int alignment_reason(struct rlp_figures *fig, const struct gate_ctx *ctx,
-			    const struct gate_unit *unit);
 
 /* Per-unit evaluator: fills fig; returns < 0 only on a hard error. */
 typedef int (*unit_fn)(struct rlp_figures *fig, const char **method, const struct gate_ctx *ctx,
@@ -110,12 +102,12 @@ static int evaluate_units(struct rlp_rule_result *res, const struct gate_ctx *ct
 
 	if (rule->source == RLP_METRIC_RECORD || rule->source == RLP_METRIC_DERIVED)
 		metric = gate_metric_index(ctx, rule->metric);
-	if ((error = units_for(&ul, ctx, rule, default_all_slices)) < 0)
+	if ((error = gate_units_for(&ul, ctx, rule, default_all_slices)) < 0)
 		return error;
 	if (!ul.sliced) {
 		error = fn(&res->fig, &res->method, ctx, rule, &ul.units[0], metric);
 		if (!error && gate_is_alignment_tax(rule))
-			error = alignment_reason(&res->fig, ctx, &ul.units[0]);
+			error = gate_alignment_reason(&res->fig, ctx, &ul.units[0]);
 		free(ul.units);
 		return error;
 	}
@@ -125,11 +117,11 @@ static int evaluate_units(struct rlp_rule_result *res, const struct gate_ctx *ct
 	}
 	res->nslices = ul.n;
 	for (size_t i = 0; i < ul.n && !error; i++) {
-		res->slices[i].slice = unit_name(ctx, &ul.units[i]);
+		res->slices[i].slice = gate_unit_name(ctx, &ul.units[i]);
 		gate_figures_init(&res->slices[i].fig);
 		error = fn(&res->slices[i].fig, &res->method, ctx, rule, &ul.units[i], metric);
 		if (!error && gate_is_alignment_tax(rule))
-			error = alignment_reason(&res->slices[i].fig, ctx, &ul.units[i]);
+			error = gate_alignment_reason(&res->slices[i].fig, ctx, &ul.units[i]);
 	}
 	if (!error)
 		worst_slice(res);
@@ -137,116 +129,15 @@ static int evaluate_units(struct rlp_rule_result *res, const struct gate_ctx *ct
 	return error;
 }
 
-static bool need_baseline(struct rlp_figures *fig, const struct gate_ctx *ctx,
-			  const struct rlp_rule *rule);
-
-/* ---- the alignment tax: (reward change) - (human preference change) ---- */
-
-/* Per id of the unit carrying both scores on both sides: the candidate's
- * reward gain minus its human-preference gain over the baseline. Sums of the
- * two gains go to *drm and *dhu when not NULL. */
-static int alignment_values(struct gate_sample *s, double *drm, double *dhu,
-			    const struct gate_ctx *ctx, const struct gate_unit *unit)
-{
-	const struct rlp_health *h = &ctx->in->policy->health;
-	const struct rlp_results *cr = ctx->in->candidate, *br = ctx->in->baseline;
-	long rm = gate_metric_index(ctx, h->reward), hu = gate_metric_index(ctx, h->human);
-	size_t n = unit->cand->n, nclusters = rlp_results_nclusters(cr);
-
-	memset(s, 0, sizeof(*s));
-	s->binary = false;
-	if (drm)
-		*drm = *dhu = 0;
-	s->x = malloc((n ? n : 1) * sizeof(*s->x));
-	if (nclusters)
-		s->cluster = malloc((n ? n : 1) * sizeof(*s->cluster));
-	if (!s->x || (nclusters && !s->cluster)) {
-		gate_sample_free(s);
-		return rlp_error_set(RLP_ENOMEM, "out of memory");
-	}
-	for (size_t k = 0; rm >= 0 && hu >= 0 && ctx->base_of && k < n; k++) {
-		size_t i = unit->cand->idx[k];
-		long j = ctx->base_of[i];
-		double rc, hc, rb, hb;
-		if (j < 0 || !rlp_results_value(cr, i, (size_t)rm, &rc) ||
-		    !rlp_results_value(cr, i, (size_t)hu, &hc) ||
-		    !rlp_results_value(br, (size_t)j, (size_t)rm, &rb) ||
-		    !rlp_results_value(br, (size_t)j, (size_t)hu, &hb))
-			continue;
-		if (drm) {
-			*drm += rc - rb;
-			*dhu += hc - hb;
-		}
-		if (s->cluster) {
-			int c = rlp_results_cluster(cr, i);
-			s->cluster[s->n] = c >= 0 ? c : (int)(nclusters + s->n);
-		}
-		s->x[s->n++] = (rc - rb) - (hc - hb);
-	}
-	if (s->cluster) {
-		unsigned char *seen = calloc(nclusters + s->n + 1, 1);
-		if (!seen) {
-			gate_sample_free(s);
-			return rlp_error_set(RLP_ENOMEM, "out of memory");
-		}
-		for (size_t k = 0; k < s->n; k++)
-			if (!seen[s->cluster[k]]++)
-				s->nclusters++;
-		free(seen);
-	}
-	return 0;
-}
-
-static int alignment_sample(struct gate_sample *s, struct rlp_figures *fig,
-			    const struct gate_ctx *ctx, const struct rlp_rule *rule,
-			    const struct gate_unit *unit)
-{
-	const struct rlp_health *h = &ctx->in->policy->health;
-	int error;
-
-	if (!need_baseline(fig, ctx, rule))
-		return 1;
-	if ((error = alignment_values(s, NULL, NULL, ctx, unit)) < 0)
-		return error;
-	if (s->n)
-		return 0;
-	gate_missing(fig, rule, "no id carries '%s' and '%s' in both the candidate and the "
-		     "baseline results", h->reward, h->human);
-	gate_sample_free(s);
-	return 1;
-}
-
-/* The reason says what the tax is made of. */
-static int alignment_reason(struct rlp_figures *fig, const struct gate_ctx *ctx,
-			    const struct gate_unit *unit)
-{
-	struct gate_sample s;
-	double drm, dhu;
-	char add[96];
-	int error;
-
-	if (!ctx->in->baseline || isnan(fig->estimate))
-		return 0;
-	if ((error = alignment_values(&s, &drm, &dhu, ctx, unit)) < 0)
-		return error;
-	if (s.n) {
-		snprintf(add, sizeof(add), " (%s %+.4f, %s %+.4f on %zu ids)",
-			 ctx->in->policy->health.reward, drm / (double)s.n,
-			 ctx->in->policy->health.human, dhu / (double)s.n, s.n);
-		strncat(fig->reason, add, sizeof(fig->reason) - strlen(fig->reason) - 1);
-	}
-	gate_sample_free(&s);
-	return 0;
-}
 
 /* The candidate's sample of the rule's metric on a unit, or a missing-data
  * verdict (returns 1). */
-static int candidate_sample(struct gate_sample *s, struct rlp_figures *fig,
+int gate_candidate_sample(struct gate_sample *s, struct rlp_figures *fig,
 			    const struct gate_ctx *ctx, const struct rlp_rule *rule,
 			    const struct gate_unit *unit, long metric)
 {
 	if (gate_is_alignment_tax(rule))
-		return alignment_sample(s, fig, ctx, rule, unit);
+		return gate_alignment_sample(s, fig, ctx, rule, unit);
 	int error = gate_sample_collect(s, ctx->in->candidate, unit->cand, metric);
 	if (error < 0)
 		return error;
@@ -254,7 +145,7 @@ static int candidate_sample(struct gate_sample *s, struct rlp_figures *fig,
 		return 0;
 	if (unit->cand->n == 0) {
 		fig->verdict = RLP_ERROR_VERDICT;
-		gate_reason(fig, "no candidate records in slice '%s'", unit_name(ctx, unit));
+		gate_reason(fig, "no candidate records in slice '%s'", gate_unit_name(ctx, unit));
 	} else {
 		gate_missing(fig, rule, "metric '%s' is missing from the candidate results",
 			     rule->metric);
@@ -264,7 +155,7 @@ static int candidate_sample(struct gate_sample *s, struct rlp_figures *fig,
 }
 
 /* "[0.9, 1]", "<= 0.2" or ">= 0.9": the range as the policy wrote it. */
-static const char *range_text(char *buf, size_t size, double lo, double hi)
+const char *gate_range_text(char *buf, size_t size, double lo, double hi)
 {
 	if (isnan(lo))
 		snprintf(buf, size, "<= %.4g", hi);
@@ -281,7 +172,7 @@ static int unit_aggregate(struct rlp_figures *fig, const char **method, const st
 			  const struct rlp_rule *rule, const struct gate_unit *unit, long metric)
 {
 	struct gate_sample s;
-	int error = candidate_sample(&s, fig, ctx, rule, unit, metric);
+	int error = gate_candidate_sample(&s, fig, ctx, rule, unit, metric);
 	if (error)
 		return error < 0 ? error : 0;
 	struct rlp_figures ci = *fig;
@@ -293,7 +184,7 @@ static int unit_aggregate(struct rlp_figures *fig, const char **method, const st
 	fig->n = (long)s.n;
 	gate_sample_free(&s);
 	char want[64];
-	range_text(want, sizeof(want), rule->min, rule->max);
+	gate_range_text(want, sizeof(want), rule->min, rule->max);
 	fig->threshold = !isnan(rule->min) ? rule->min : rule->max;
 	if (!isnan(rule->min) && !(fig->estimate >= rule->min)) {
 		fig->verdict = RLP_FAIL;
@@ -314,7 +205,7 @@ static int unit_lower_bound(struct rlp_figures *fig, const char **method, const 
 			    const struct rlp_rule *rule, const struct gate_unit *unit, long metric)
 {
 	struct gate_sample s;
-	int error = candidate_sample(&s, fig, ctx, rule, unit, metric);
+	int error = gate_candidate_sample(&s, fig, ctx, rule, unit, metric);
 	if (error)
 		return error < 0 ? error : 0;
 	fig->threshold = rule->min;
@@ -340,7 +231,7 @@ static int unit_rate_cap(struct rlp_figures *fig, const char **method, const str
 			 const struct rlp_rule *rule, const struct gate_unit *unit, long metric)
 {
 	struct gate_sample s;
-	int error = candidate_sample(&s, fig, ctx, rule, unit, metric);
+	int error = gate_candidate_sample(&s, fig, ctx, rule, unit, metric);
 	if (error)
 		return error < 0 ? error : 0;
 	long k = 0, n = (long)s.n;
@@ -381,7 +272,7 @@ static int unit_rate_cap(struct rlp_figures *fig, const char **method, const str
 
 /* ---- comparisons with the baseline ---- */
 
-static bool need_baseline(struct rlp_figures *fig, const struct gate_ctx *ctx,
+bool gate_need_baseline(struct rlp_figures *fig, const struct gate_ctx *ctx,
 			  const struct rlp_rule *rule)
 {
 	if (ctx->in->baseline)
@@ -399,16 +290,16 @@ static int unit_difference(struct rlp_figures *fig, struct gate_diff *d, const c
 {
 	int error;
 
-	if (!need_baseline(fig, ctx, rule))
+	if (!gate_need_baseline(fig, ctx, rule))
 		return 1;
 	if (unit->cand->n == 0) {
 		fig->verdict = RLP_ERROR_VERDICT;
-		gate_reason(fig, "no candidate records in slice '%s'", unit_name(ctx, unit));
+		gate_reason(fig, "no candidate records in slice '%s'", gate_unit_name(ctx, unit));
 		return 1;
 	}
 	if (unit->base->n == 0 && unit->slice >= 0) {
 		fig->verdict = RLP_ERROR_VERDICT;
-		gate_reason(fig, "no baseline records in slice '%s'", unit_name(ctx, unit));
+		gate_reason(fig, "no baseline records in slice '%s'", gate_unit_name(ctx, unit));
 		return 1;
 	}
 	if (metric < 0 || rlp_results_metric_count(ctx->in->candidate, (size_t)metric) == 0) {
@@ -500,7 +391,7 @@ static int evaluate_detect_regression(struct rlp_rule_result *res, const struct 
 	int error;
 
 	res->method = "mcnemar-exact-holm";
-	if ((error = units_for(&ul, ctx, res->rule, true)) < 0)
+	if ((error = gate_units_for(&ul, ctx, res->rule, true)) < 0)
 		return error;
 	res->slices = calloc(ul.n, sizeof(*res->slices));
 	p = calloc(ul.n, sizeof(*p));
@@ -514,7 +405,7 @@ static int evaluate_detect_regression(struct rlp_rule_result *res, const struct 
 		struct rlp_figures *fig = &res->slices[i].fig;
 		const char *method;
 		struct gate_diff d;
-		res->slices[i].slice = unit_name(ctx, &ul.units[i]);
+		res->slices[i].slice = gate_unit_name(ctx, &ul.units[i]);
 		gate_figures_init(fig);
 		int stop = unit_difference(fig, &d, &method, ctx, res->rule, &ul.units[i], metric);
 		if (stop < 0) {
@@ -556,7 +447,7 @@ static int unit_range(struct rlp_figures *fig, const char **method, const struct
 	double lo = rule->min, hi = rule->max;
 	char want[64];
 
-	range_text(want, sizeof(want), lo, hi);
+	gate_range_text(want, sizeof(want), lo, hi);
 	if (rule->source == RLP_METRIC_RUN) {
 		const struct rlp_run_metric *m = gate_run_metric(ctx, rule->metric_name);
 		if (!m) {
@@ -568,7 +459,7 @@ static int unit_range(struct rlp_figures *fig, const char **method, const struct
 	} else {
 		struct gate_sample s;
 		struct rlp_figures ci = *fig;
-		int error = candidate_sample(&s, fig, ctx, rule, unit, metric);
+		int error = gate_candidate_sample(&s, fig, ctx, rule, unit, metric);
 		if (error)
 			return error < 0 ? error : 0;
 		error = gate_mean_interval(&ci, method, &s, rule->confidence, rule->sided);
@@ -626,7 +517,7 @@ static int unit_budget(struct rlp_figures *fig, const char **method, const struc
 {
 	double q = rule->quantile;
 	struct gate_sample s;
-	int error = candidate_sample(&s, fig, ctx, rule, unit, metric);
+	int error = gate_candidate_sample(&s, fig, ctx, rule, unit, metric);
 	if (error)
 		return error < 0 ? error : 0;
 	*method = isnan(q) ? "mean" : "quantile-type7";
@@ -650,7 +541,7 @@ static int unit_budget(struct rlp_figures *fig, const char **method, const struc
 		gate_reason(fig, "%.4g <= max %.4g", fig->estimate, rule->max);
 		return 0;
 	}
-	if (!need_baseline(fig, ctx, rule))
+	if (!gate_need_baseline(fig, ctx, rule))
 		return 0;
 	struct gate_sample b;
 	if ((error = gate_sample_collect(&b, ctx->in->baseline, unit->base, metric)) < 0)
@@ -724,7 +615,7 @@ static int evaluate_min_samples(struct rlp_rule_result *res, const struct gate_c
 		gate_reason(fig, "n=%zu", n);
 		return 0;
 	}
-	if ((error = units_for(&ul, ctx, rule, true)) < 0)
+	if ((error = gate_units_for(&ul, ctx, rule, true)) < 0)
 		return error;
 	if (ul.sliced && !(res->slices = calloc(ul.n, sizeof(*res->slices)))) {
 		free(ul.units);
@@ -735,7 +626,7 @@ static int evaluate_min_samples(struct rlp_rule_result *res, const struct gate_c
 	for (size_t i = 0; i < res->nslices; i++) {
 		struct rlp_figures *sf = &res->slices[i].fig;
 		gate_figures_init(sf);
-		res->slices[i].slice = unit_name(ctx, &ul.units[i]);
+		res->slices[i].slice = gate_unit_name(ctx, &ul.units[i]);
 		sf->n = (long)ul.units[i].cand->n;
 		sf->estimate = (double)sf->n;
 		sf->threshold = (double)rule->min_n_per_slice;
@@ -784,142 +675,6 @@ static void evaluate_reproducible(struct rlp_rule_result *res, const struct gate
 	}
 }
 
-/* ---- shadow_compare: a confidence sequence on paired wins ---- */
-
-/* Below this many requests the plug-in sd says little (a run of identical
- * outcomes makes it 0): no early verdict yet. */
-#define SHADOW_MIN_DECIDE_N 30
-
-static void shadow_reason(struct rlp_figures *fig, const struct rlp_shadow_result *sh,
-			  const char *verdict_text)
-{
-	char elapsed[32];
-
-	rlp_duration_format(elapsed, sizeof(elapsed), sh->elapsed_s);
-	gate_reason(fig, "n=%ld over %s: win rate %.4f in [%.4f, %.4f]; %s", fig->n, elapsed,
-		    fig->estimate, fig->lower, fig->upper, verdict_text);
-}
-
-/* RULES.md: FAIL as soon as upper < 0.5 - margin; PASS once n >= min_n,
- * elapsed >= min_duration and lower > 0.5 - margin; past max_duration the
- * verdict at the deadline; INCONCLUSIVE (hold) otherwise. Elapsed time is
- * that of the traffic (last - first request), so a recheck gives the same
- * verdict on the same evidence. */
-static void evaluate_shadow(struct rlp_rule_result *res, const struct gate_ctx *ctx)
-{
-	const struct rlp_shadow_tally *t = ctx->in->shadow;
-	const struct rlp_rule *rule = res->rule;
-	struct rlp_shadow_result *sh = &res->shadow;
-	struct rlp_figures *fig = &res->fig;
-	double thr = 0.5 - rule->noninferiority_margin, mean, var;
-	double min_dur = isnan(rule->min_duration_s) ? 0 : rule->min_duration_s;
-	long min_n = rule->min_n >= 0 ? rule->min_n : 0;
-	char why[96];
-
-	res->method = "confidence-sequence";
-	fig->threshold = thr;
-	if (!t || t->n == 0) {
-		gate_missing(fig, rule, "no shadow traffic for the candidate");
-		return;
-	}
-	mean = t->sum / (double)t->n;
-	var = t->n > 1 ? (t->sumsq - (double)t->n * mean * mean) / (double)(t->n - 1) : NAN;
-	*sh = (struct rlp_shadow_result){
-		.set = true, .wins = t->wins, .ties = t->ties, .losses = t->losses,
-		.first = (double)t->first.sec + t->first.nsec * 1e-9,
-		.last = (double)t->last.sec + t->last.nsec * 1e-9,
-		.elapsed_s = rlp_instant_diff(&t->last, &t->first),
-		.sd = var > 0 ? sqrt(var) : var == var ? 0 : NAN,
-		.tuning_n = rule->tuning_n,
-	};
-	sh->halfwidth = rlp_cs_halfwidth(sh->sd, (double)t->n, 1 - rule->confidence, rule->tuning_n);
-	sh->deadline = !isnan(rule->max_duration_s) && sh->elapsed_s >= rule->max_duration_s;
-	fig->n = t->n;
-	fig->estimate = mean;
-	fig->lower = isnan(sh->halfwidth) ? NAN : fmax(0, mean - sh->halfwidth);
-	fig->upper = isnan(sh->halfwidth) ? NAN : fmin(1, mean + sh->halfwidth);
-	if (isnan(sh->halfwidth)) {
-		/* one request: no sd; at the deadline, missing evidence fails */
-		fig->verdict = sh->deadline ? RLP_FAIL : RLP_INCONCLUSIVE;
-		gate_reason(fig, "n=%ld: too few requests for an interval%s", t->n,
-			    sh->deadline ? " at the max_duration deadline" : "");
-	} else if (t->n >= SHADOW_MIN_DECIDE_N && fig->upper < thr) {
-		fig->verdict = RLP_FAIL;
-		snprintf(why, sizeof(why), "ucb %.4f < %.4g: worse than production", fig->upper, thr);
-		shadow_reason(fig, sh, why);
-	} else if (sh->deadline) {
-		bool pass = fig->lower > thr;
-		fig->verdict = pass ? RLP_PASS : RLP_FAIL;
-		snprintf(why, sizeof(why), "at the max_duration deadline, lcb %.4f %s %.4g",
-			 fig->lower, pass ? ">" : "<=", thr);
-		shadow_reason(fig, sh, why);
-	} else if (t->n < SHADOW_MIN_DECIDE_N || t->n < min_n) {
-		fig->verdict = RLP_INCONCLUSIVE;
-		snprintf(why, sizeof(why), "needs n >= %ld: keep collecting",
-			 min_n > SHADOW_MIN_DECIDE_N ? min_n : (long)SHADOW_MIN_DECIDE_N);
-		shadow_reason(fig, sh, why);
-	} else if (sh->elapsed_s < min_dur) {
-		char want[32];
-		rlp_duration_format(want, sizeof(want), min_dur);
-		fig->verdict = RLP_INCONCLUSIVE;
-		snprintf(why, sizeof(why), "elapsed < min_duration %s: keep collecting", want);
-		shadow_reason(fig, sh, why);
-	} else if (fig->lower > thr) {
-		snprintf(why, sizeof(why), "lcb %.4f > %.4g: not worse than production", fig->lower,
-			 thr);
-		shadow_reason(fig, sh, why);
-	} else {
-		fig->verdict = RLP_INCONCLUSIVE;
-		snprintf(why, sizeof(why), "lcb %.4f <= %.4g <= ucb: keep collecting", fig->lower,
-			 thr);
-		shadow_reason(fig, sh, why);
-	}
-}
-
-/* ---- reward-hacking suspects: the ids behind a derived.reward_hack rule ---- */
-
-static int collect_suspects(struct rlp_rule_result *res, const struct gate_ctx *ctx)
-{
-	const struct rlp_results *cand = ctx->in->candidate;
-	long metric = gate_metric_index(ctx, res->rule->metric);
-	size_t n = rlp_results_count(cand);
-	unsigned char *in_scope = NULL;
-	struct unit_list ul;
-	int error;
-
-	if (metric < 0 || !n)
-		return 0;
-	if ((error = units_for(&ul, ctx, res->rule, false)) < 0)
-		return error;
-	res->suspects = calloc(RLP_GATE_MAX_SUSPECTS, sizeof(*res->suspects));
-	in_scope = calloc(n, 1);
-	if (!res->suspects || !in_scope) {
-		error = rlp_error_set(RLP_ENOMEM, "out of memory");
-		goto done;
-	}
-	for (size_t u = 0; u < ul.n; u++)
-		for (size_t k = 0; k < ul.units[u].cand->n; k++)
-			in_scope[ul.units[u].cand->idx[k]] = 1;
-	/* in the order of the results, so the list is the same on every run */
-	for (size_t i = 0; i < n; i++) {
-		double v;
-		if (!in_scope[i] || !rlp_results_value(cand, i, (size_t)metric, &v) || !(v > 0))
-			continue;
-		if (res->nsuspects < RLP_GATE_MAX_SUSPECTS) {
-			if (!(res->suspects[res->nsuspects] = strdup(rlp_results_id(cand, i)))) {
-				error = rlp_error_set(RLP_ENOMEM, "out of memory");
-				goto done;
-			}
-			res->nsuspects++;
-		}
-		res->suspects_total++;
-	}
-done:
-	free(in_scope);
-	free(ul.units);
-	return error;
-}
-
 static int evaluate_kind(struct rlp_rule_result *res, const struct gate_ctx *ctx);
 
 int gate_rule_evaluate(struct rlp_rule_result *res, const struct gate_ctx *ctx)
@@ -929,7 +684,7 @@ int gate_rule_evaluate(struct rlp_rule_result *res, const struct gate_ctx *ctx)
 
 	if (!error && rule->source == RLP_METRIC_DERIVED && rule->kind != RLP_RULE_SHADOW_COMPARE &&
 	    !strcmp(rule->metric_name, "reward_hack"))
-		error = collect_suspects(res, ctx);
+		error = gate_collect_suspects(res, ctx);
 	return error;
 }
 
@@ -964,7 +719,7 @@ static int evaluate_kind(struct rlp_rule_result *res, const struct gate_ctx *ctx
 		evaluate_reproducible(res, ctx);
 		return 0;
 	case RLP_RULE_SHADOW_COMPARE:
-		evaluate_shadow(res, ctx);
+		gate_evaluate_shadow(res, ctx);
 		return 0;
 	case RLP_RULE_KIND_COUNT:
 		break;
