@@ -30,17 +30,12 @@ int report_format_parse(enum report_format *out, const char *name)
 static char *json_text(const struct rlp_gate_result *res, const struct rlp_report_meta *meta)
 {
 	struct rlp_json *json = NULL;
-	char *text, *out = NULL;
+	char *out;
 
 	if (rlp_report_json(&json, res, meta) < 0)
 		return NULL;
-	text = rlp_json_print(json, true);
+	out = rlp_json_print_line(json, true);
 	rlp_json_free(json);
-	if (text && (out = malloc(strlen(text) + 2)))
-		snprintf(out, strlen(text) + 2, "%s\n", text);
-	else
-		rlp_error_set(RLP_ENOMEM, "out of memory");
-	free(text);
 	return out;
 }
 

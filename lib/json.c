@@ -432,7 +432,7 @@ struct rlp_json *rlp_json_push_number(struct rlp_json *array, double value)
 	return can_push(array) ? attach(array, NULL, create_number(value)) : NULL;
 }
 
-char *rlp_json_print(const struct rlp_json *j, bool pretty)
+static char *print_copy(const struct rlp_json *j, bool pretty, bool newline)
 {
 	struct rlp_json_arena *saved = current_arena;
 	char *printed = NULL, *copy = NULL;
@@ -447,13 +447,27 @@ char *rlp_json_print(const struct rlp_json *j, bool pretty)
 	if (!printed)
 		goto done;
 	len = strlen(printed);
-	copy = malloc(len + 1);
-	if (copy)
-		memcpy(copy, printed, len + 1);
+	copy = malloc(len + 2);
+	if (copy) {
+		memcpy(copy, printed, len);
+		if (newline)
+			copy[len++] = '\n';
+		copy[len] = '\0';
+	}
 done:
 	cJSON_free(printed);
 	current_arena = saved;
 	if (!copy)
 		rlp_error_set(RLP_ENOMEM, "out of memory printing JSON");
 	return copy;
+}
+
+char *rlp_json_print(const struct rlp_json *j, bool pretty)
+{
+	return print_copy(j, pretty, false);
+}
+
+char *rlp_json_print_line(const struct rlp_json *j, bool pretty)
+{
+	return print_copy(j, pretty, true);
 }

@@ -78,5 +78,7 @@ struct rlp_json *rlp_json_push_number(struct rlp_json *array, double value);
  * arena: one in use on this thread is suspended while printing, so it works
  * (and the result outlives resets) whether or not an arena is in use. */
 char *rlp_json_print(const struct rlp_json *j, bool pretty);
+/* The same with a trailing newline: a file's whole content. */
+char *rlp_json_print_line(const struct rlp_json *j, bool pretty);
 
 #endif

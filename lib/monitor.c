@@ -253,17 +253,8 @@ int rlp_window_summary(char **out, const char *buf, size_t len, const char *name
 	else
 		rlp_json_add_null(root, "reward_mean");
 	rlp_json_add_number(root, "rewards", (double)w->reward.n);
-	if (!root || !(text = rlp_json_print(root, false))) {
+	if (!root || !(*out = rlp_json_print_line(root, false)))
 		rc = rlp_error_set(RLP_ENOMEM, "out of memory");
-		goto done;
-	}
-	size_t n = strlen(text);
-	if (!(*out = malloc(n + 2))) {
-		rc = rlp_error_set(RLP_ENOMEM, "out of memory");
-		goto done;
-	}
-	memcpy(*out, text, n);
-	memcpy(*out + n, "\n", 2);
 done:
 	free(text);
 	rlp_json_free(root);

@@ -202,22 +202,12 @@ int rlp_summary_compute_progress(char **out, const char *buf, size_t len, const 
 		qsort(s.tags, s.ntags, sizeof(*s.tags), cmp_group);
 	for (size_t i = 0; i < s.ntags; i++)
 		group_json(rlp_json_add_object(tags, s.tags[i].name), &s.tags[i]);
-	char *text = rlp_json_print(root, false);
-	if (!text || !tags) {
-		free(text);
+	char *text = tags ? rlp_json_print_line(root, false) : NULL;
+	if (!text) {
 		error = rlp_error_set(RLP_ENOMEM, "out of memory");
 		goto done;
 	}
-	size_t tl = strlen(text);
-	char *grown = realloc(text, tl + 2);
-	if (!grown) {
-		free(text);
-		error = rlp_error_set(RLP_ENOMEM, "out of memory");
-		goto done;
-	}
-	grown[tl] = '\n';
-	grown[tl + 1] = '\0';
-	*out = grown;
+	*out = text;
 	rlp_progress_report(progress, len, len);
 done:
 	rlp_json_free(root);
