@@ -9,8 +9,9 @@
  * body is not a signature); ssh signatures are checked with
  * `ssh-keygen -Y find-principals` and `-Y verify -n git` against an
  * allowed-signers text, gpg signatures in a throw-away GNUPGHOME holding only
- * the trusted keys, with exactly one GOODSIG / VALIDSIG. An unknown key is
- * not valid.
+ * the trusted keys, with exactly one GOODSIG / VALIDSIG, x509 signatures
+ * likewise with gpgsm and the trusted certificates as its only roots. An
+ * unknown key is not valid.
  */
 #ifndef RLP_SIGN_H
 #define RLP_SIGN_H
@@ -47,18 +48,24 @@ int rlp_sign_commit_create(git_oid *out, git_repository *repo, const struct rlp_
 			   const char *message, const git_tree *tree, size_t nparents,
 			   const git_commit **parents);
 
-/* What verification trusts: both texts come from the protected ref. */
+/* What verification trusts: all texts come from the protected ref. */
 struct rlp_trust {
 	const char *allowed_signers; /* ssh allowed-signers file content, or NULL */
 	size_t allowed_signers_len;
 	const char *gpg_keys;        /* armored OpenPGP public keys, or NULL */
 	size_t gpg_keys_len;
+	/* PEM X.509 certificates, or NULL: the self-signed ones are gpgsm's
+	 * only trusted roots, the others may complete a chain up to one */
+	const char *x509_certs;
+	size_t x509_certs_len;
 };
 
 struct rlp_verified {
 	enum rlp_sign_format format;
-	char principal[256]; /* ssh: the allowed-signers principal; gpg: the key's email */
-	char key_id[128];    /* ssh: key fingerprint; gpg: primary key fingerprint */
+	char principal[256]; /* ssh: the allowed-signers principal; gpg: the key's email;
+			      * x509: the signing certificate's (first) email */
+	char key_id[128];    /* ssh: key fingerprint; gpg: primary key fingerprint;
+			      * x509: the certificate's SHA-1 fingerprint */
 };
 
 /* Split a raw commit object into the header signature and the signed
@@ -82,7 +89,9 @@ int rlp_sign_extract(char **signature, char **payload, size_t *payload_len, cons
  * RLP_EINVALID: bad or untrusted signature, with a one-line reason in
  * rlp_error_last(): "bad signature", "key is not in allowed signers",
  * "key expired or not yet valid at <time>", "signed by an unknown key
- * <fingerprint>", "x509 verification is not supported", ...; RLP_ERROR:
+ * <fingerprint>", "certificate <fingerprint> is not trusted", ...; x509:
+ * gpgsm, offline (no CRL or OCSP), with the trusted certificates as its
+ * only roots; RLP_ERROR:
  * the commit or a helper program could not be read or run. On failure *out
  * is zeroed. */
 int rlp_sign_verify_commit(struct rlp_verified *out, git_repository *repo, const git_oid *commit,

@@ -46,6 +46,12 @@ int sign_verify_gpg(struct rlp_verified *out, const char *program, const char *s
 		    const char *payload, size_t payload_len, const struct rlp_trust *trust,
 		    time_t at);
 
+/* X.509 verification with gpgsm (sign_x509.c): the same contract, against
+ * the PEM certificates in trust. */
+int sign_verify_x509(struct rlp_verified *out, const char *program, const char *signature,
+		     const char *payload, size_t payload_len, const struct rlp_trust *trust,
+		     time_t at);
+
 struct rlp_buf;
 
 /* base64 both ways, and an SSHSIG armor to its binary blob. */

@@ -354,7 +354,7 @@ static int verify_payload(struct rlp_verified *out, git_repository *repo, const 
 	else if (!strncmp(signature, PGP_ARMOR_BEGIN, strlen(PGP_ARMOR_BEGIN)))
 		format = RLP_SIGN_OPENPGP;
 	else if (!strncmp(signature, X509_ARMOR_BEGIN, strlen(X509_ARMOR_BEGIN)))
-		return rlp_error_set(RLP_EINVALID, "x509 verification is not supported");
+		format = RLP_SIGN_X509;
 	else
 		return rlp_error_set(RLP_EINVALID, "unknown signature format");
 	/* the verifying machine's own programs, like git verify-commit */
@@ -366,6 +366,8 @@ static int verify_payload(struct rlp_verified *out, git_repository *repo, const 
 		error = 0; /* accepted without starting ssh-keygen (sign_sshsig.c) */
 	else if (format == RLP_SIGN_SSH)
 		error = verify_ssh(out, program, signature, payload, payload_len, trust, at);
+	else if (format == RLP_SIGN_X509)
+		error = sign_verify_x509(out, program, signature, payload, payload_len, trust, at);
 	else
 		error = sign_verify_gpg(out, program, signature, payload, payload_len, trust, at);
 done:

@@ -67,12 +67,16 @@ int rlp_trusted_load(struct rlp_trusted **out, struct rlp_store *store, const ch
 	if ((error = read_optional(&t->allowed_signers, &t->allowed_signers_len, store, tree,
 				   signers_path)) < 0 ||
 	    (error = read_optional(&t->gpg_keys, &t->gpg_keys_len, store, tree,
-				   RLP_GPG_KEYS_PATH)) < 0)
+				   RLP_GPG_KEYS_PATH)) < 0 ||
+	    (error = read_optional(&t->x509_certs, &t->x509_certs_len, store, tree,
+				   RLP_X509_CERTS_PATH)) < 0)
 		goto done;
 	t->trust.allowed_signers = t->allowed_signers;
 	t->trust.allowed_signers_len = t->allowed_signers_len;
 	t->trust.gpg_keys = t->gpg_keys;
 	t->trust.gpg_keys_len = t->gpg_keys_len;
+	t->trust.x509_certs = t->x509_certs;
+	t->trust.x509_certs_len = t->x509_certs_len;
 	*out = t;
 	t = NULL;
 done:
@@ -93,6 +97,7 @@ void rlp_trusted_free(struct rlp_trusted *t)
 	rlp_policy_free(t->policy);
 	free(t->allowed_signers);
 	free(t->gpg_keys);
+	free(t->x509_certs);
 	free(t->rev);
 	free(t);
 }

@@ -6,6 +6,7 @@
  *   .rlpromote/policy.yaml        the policy (roles: signers.eval/promote/override)
  *   .rlpromote/allowed_signers    ssh allowed signers (or the policy's allowed_signers path)
  *   .rlpromote/keys.asc           armored OpenPGP public keys (optional)
+ *   .rlpromote/certs.pem          PEM X.509 root certificates for gpgsm (optional)
  */
 #ifndef RLP_TRUST_H
 #define RLP_TRUST_H
@@ -19,6 +20,7 @@
 #define RLP_POLICY_PATH ".rlpromote/policy.yaml"
 #define RLP_ALLOWED_SIGNERS_PATH ".rlpromote/allowed_signers"
 #define RLP_GPG_KEYS_PATH ".rlpromote/keys.asc"
+#define RLP_X509_CERTS_PATH ".rlpromote/certs.pem"
 
 enum rlp_role { RLP_ROLE_EVAL, RLP_ROLE_PROMOTE, RLP_ROLE_OVERRIDE };
 
@@ -28,6 +30,8 @@ struct rlp_trusted {
 	size_t allowed_signers_len;
 	char *gpg_keys;
 	size_t gpg_keys_len;
+	char *x509_certs;
+	size_t x509_certs_len;
 	struct rlp_trust trust; /* views into the texts above, for rlp_sign_verify_commit */
 	git_oid commit;         /* the revision they were read from */
 	char *rev;              /* as named */

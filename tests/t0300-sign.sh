@@ -335,7 +335,7 @@ test_expect_success 'proc: large input, early exit (EPIPE), caps, timeout, env, 
 
 test_expect_success 'no throw-away gpg home or agent is left behind' '
 	no_temp_files_left &&
-	! ps -eo args | grep "gpg-agent.*rlp-sign\." | grep -v grep
+	! ps -eo args | grep "gpg-agent.*$TMPDIR/rlp-sign\." | grep -v grep
 '
 
 gpgconf --kill all >/dev/null 2>&1

@@ -6,8 +6,9 @@
  *   tool_sign commit [--unsigned] <repo> <message> [<ref>]
  *       a commit (signed with the repo's config) of a one-file tree; with
  *       <ref>, on top of it and moving it; prints the commit id
- *   tool_sign verify <repo> <commit> <allowed-signers|-> <gpg-keys|-> [<unix-time>]
- *       -> "ok <principal> <key id>"
+ *   tool_sign verify <repo> <commit> <allowed-signers|-> <gpg-keys|->
+ *                    [<unix-time>|- [<x509-certs>]]
+ *       -> "ok <principal> <key id>" ("-" for the time: now)
  *   tool_sign extract <raw-commit-file> <signature-out-file>
  *       the signed payload on stdout, the signature into the file
  *   tool_sign proc [--timeout-ms N] [--out-max N] [--input FILE] [--env X=Y]... -- <argv>...
@@ -166,19 +167,24 @@ static int cmd_verify(int argc, char **argv)
 	struct rlp_verified v;
 	git_repository *repo = NULL;
 	git_object *obj = NULL;
-	char *allowed = NULL, *keys = NULL;
+	char *allowed = NULL, *keys = NULL, *certs = NULL;
 	time_t at = time(NULL);
 	int rc = 0, error;
 
-	if (argc < 4 || argc > 5)
+	if (argc < 4 || argc > 6)
 		return 3;
-	if (argc == 5)
+	if (argc >= 5 && strcmp(argv[4], "-"))
 		at = (time_t)strtoll(argv[4], NULL, 10);
 	if ((error = read_optional(&allowed, &trust.allowed_signers_len, argv[2])) < 0 ||
-	    (error = read_optional(&keys, &trust.gpg_keys_len, argv[3])) < 0)
+	    (error = read_optional(&keys, &trust.gpg_keys_len, argv[3])) < 0 ||
+	    (argc == 6 && (error = read_optional(&certs, &trust.x509_certs_len, argv[5])) < 0)) {
+		free(allowed);
+		free(keys);
 		return fail(error);
+	}
 	trust.allowed_signers = allowed;
 	trust.gpg_keys = keys;
+	trust.x509_certs = certs;
 	if (git_repository_open(&repo, argv[0]) < 0 ||
 	    git_revparse_single(&obj, repo, argv[1]) < 0) {
 		rc = git_fail("lookup");
@@ -192,6 +198,7 @@ static int cmd_verify(int argc, char **argv)
 done:
 	free(allowed);
 	free(keys);
+	free(certs);
 	git_object_free(obj);
 	git_repository_free(repo);
 	return rc;
