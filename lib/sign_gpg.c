@@ -29,7 +29,7 @@ struct gpg_status {
 };
 
 /* Field `i` (0-based, after the keyword) of a status line; "" if absent. */
-static void status_field(char *dst, size_t size, const char *args, int i)
+void sign_status_field(char *dst, size_t size, const char *args, int i)
 {
 	const char *p = args, *end;
 
@@ -110,26 +110,26 @@ static void parse_status(struct gpg_status *st, const char *text)
 		} else if (IS("VALIDSIG")) {
 			st->validsig++;
 			/* the primary key's fingerprint is the last of ten fields */
-			status_field(st->fingerprint, sizeof(st->fingerprint), args, 9);
+			sign_status_field(st->fingerprint, sizeof(st->fingerprint), args, 9);
 			if (!st->fingerprint[0])
-				status_field(st->fingerprint, sizeof(st->fingerprint), args, 0);
-			status_field(field, sizeof(field), args, 2);
+				sign_status_field(st->fingerprint, sizeof(st->fingerprint), args, 0);
+			sign_status_field(field, sizeof(field), args, 2);
 			st->sig_time_known = parse_gpg_time(&st->sig_time, field);
 		} else if (IS("BADSIG")) {
 			st->badsig++;
 		} else if (IS("ERRSIG")) {
 			st->errsig++;
-			status_field(field, sizeof(field), args, 5);
+			sign_status_field(field, sizeof(field), args, 5);
 			st->errsig_rc = atoi(field);
-			status_field(st->errsig_key, sizeof(st->errsig_key), args, 6);
+			sign_status_field(st->errsig_key, sizeof(st->errsig_key), args, 6);
 			if (!st->errsig_key[0] || !strcmp(st->errsig_key, "-"))
-				status_field(st->errsig_key, sizeof(st->errsig_key), args, 0);
+				sign_status_field(st->errsig_key, sizeof(st->errsig_key), args, 0);
 		} else if (IS("EXPKEYSIG") || IS("REVKEYSIG")) {
 			if (IS("EXPKEYSIG"))
 				st->expkeysig++;
 			else
 				st->revkeysig++;
-			status_field(st->bad_key, sizeof(st->bad_key), args, 0);
+			sign_status_field(st->bad_key, sizeof(st->bad_key), args, 0);
 		} else if (IS("EXPSIG")) {
 			st->expsig++;
 		} else if (IS("NODATA")) {
@@ -243,7 +243,7 @@ static int gpgconf_path(char **out, const char *program)
 
 /* Stop whatever gpg started for the throw-away home (an agent, a dirmngr)
  * and remove its socket directory under /run/user if one was made. */
-static void gpg_home_shutdown(const char *program, const char *home)
+void sign_gnupg_home_shutdown(const char *program, const char *home)
 {
 	struct rlp_proc_options opts = RLP_PROC_OPTIONS_INIT;
 	struct rlp_proc p;
@@ -321,7 +321,7 @@ int sign_verify_gpg(struct rlp_verified *out, const char *program, const char *s
 	error = judge(out, &st, &ver, at);
 done:
 	if (started)
-		gpg_home_shutdown(program, home);
+		sign_gnupg_home_shutdown(program, home);
 	rlp_proc_clear(&imp);
 	rlp_proc_clear(&ver);
 	sign_tmpdir_remove(dir);

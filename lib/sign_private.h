@@ -54,6 +54,13 @@ int sign_verify_x509(struct rlp_verified *out, const char *program, const char *
 
 struct rlp_buf;
 
+/* GnuPG status lines ("[GNUPG:] KEYWORD args"): field `i` of args, "" if
+ * absent; shared by the gpg and gpgsm verifiers (sign_gpg.c). */
+void sign_status_field(char *dst, size_t size, const char *args, int i);
+/* Stop what gpg or gpgsm started for a throw-away home (agent, dirmngr) and
+ * its socket directory under /run/user, with gpgconf from the same place. */
+void sign_gnupg_home_shutdown(const char *program, const char *home);
+
 /* base64 both ways, and an SSHSIG armor to its binary blob. */
 int sign_base64_decode(struct rlp_buf *out, const char *s, const char *end);
 int sign_base64_encode(struct rlp_buf *out, const unsigned char *p, size_t len);

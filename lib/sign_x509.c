@@ -31,25 +31,6 @@ struct x509_status {
 	bool sig_time_known;
 };
 
-/* Field `i` (0-based, after the keyword) of a status line; "" if absent. */
-static void field(char *dst, size_t size, const char *args, int i)
-{
-	const char *p = args, *end;
-
-	dst[0] = '\0';
-	for (;;) {
-		p += strspn(p, " ");
-		end = p + strcspn(p, " \n");
-		if (p == end)
-			return;
-		if (i-- == 0)
-			break;
-		p = end;
-	}
-	if (sign_copy_field(dst, size, p, (size_t)(end - p)) < 0)
-		dst[0] = '\0';
-}
-
 /* VALIDSIG's signature time: ISO 8601 basic, UTC ("0" when absent). */
 static bool parse_time(time_t *out, const char *s)
 {
@@ -86,8 +67,8 @@ static void parse_status(struct x509_status *st, const char *text)
 			st->goodsig++;
 		} else if (IS("VALIDSIG")) {
 			st->validsig++;
-			field(st->fingerprint, sizeof(st->fingerprint), args, 0);
-			field(f, sizeof(f), args, 2);
+			sign_status_field(st->fingerprint, sizeof(st->fingerprint), args, 0);
+			sign_status_field(f, sizeof(f), args, 2);
 			st->sig_time_known = parse_time(&st->sig_time, f);
 		} else if (IS("BADSIG")) {
 			st->badsig++;
@@ -97,7 +78,7 @@ static void parse_status(struct x509_status *st, const char *text)
 			else
 				st->revkeysig++;
 			if (!st->fingerprint[0])
-				field(st->fingerprint, sizeof(st->fingerprint), args, 0);
+				sign_status_field(st->fingerprint, sizeof(st->fingerprint), args, 0);
 		} else if (IS("TRUST_FULLY") || IS("TRUST_ULTIMATE")) {
 			st->trust_fully++;
 		} else if (IS("TRUST_NEVER") || IS("TRUST_UNDEFINED") || IS("TRUST_MARGINAL")) {
@@ -261,7 +242,7 @@ static int write_trustlist(const char *home, const char *import_status)
 		next = next ? next + 1 : line + strlen(line);
 		if (strncmp(line, "[GNUPG:] IMPORT_OK ", 19))
 			continue;
-		field(fpr, sizeof(fpr), line + 18, 1);
+		sign_status_field(fpr, sizeof(fpr), line + 18, 1);
 		if (is_fingerprint(fpr))
 			rlp_buf_printf(&b, "%s S relax\n", fpr);
 	}
@@ -273,41 +254,6 @@ static int write_trustlist(const char *home, const char *import_status)
 	rlp_buf_free(&b);
 	free(path);
 	return error;
-}
-
-/* Stop the gpg-agent gpgsm started for the throw-away home (gpgconf from the
- * same installation) and its socket directory under /run/user, if any. */
-static void home_shutdown(const char *program, const char *home)
-{
-	struct rlp_proc_options opts = RLP_PROC_OPTIONS_INIT;
-	struct rlp_proc p;
-	struct rlp_buf b = RLP_BUF_INIT;
-	const char *slash = strrchr(program, '/');
-	char *gpgconf = NULL, rundir[64];
-
-	if (slash) {
-		rlp_buf_put(&b, program, (size_t)(slash - program) + 1);
-		rlp_buf_puts(&b, "gpgconf");
-		if (!b.failed && access(b.ptr, X_OK) != 0)
-			b.len = 0;
-	}
-	if (!b.len)
-		rlp_buf_puts(&b, "gpgconf");
-	if (rlp_buf_detach(&gpgconf, &b) < 0)
-		return;
-	opts.timeout_ms = 10000;
-	{
-		const char *argv[] = {gpgconf, "--homedir", home, "--kill", "all", NULL};
-		rlp_proc_run(&p, argv, &opts);
-		rlp_proc_clear(&p);
-	}
-	snprintf(rundir, sizeof(rundir), "/run/user/%lu/gnupg", (unsigned long)getuid());
-	if (access(rundir, F_OK) == 0) {
-		const char *argv[] = {gpgconf, "--homedir", home, "--remove-socketdir", NULL};
-		rlp_proc_run(&p, argv, &opts);
-		rlp_proc_clear(&p);
-	}
-	free(gpgconf);
 }
 
 int sign_verify_x509(struct rlp_verified *out, const char *program, const char *signature,
@@ -387,7 +333,7 @@ int sign_verify_x509(struct rlp_verified *out, const char *program, const char *
 		error = rlp_error_set(RLP_EINVALID, "certificate fingerprint too long");
 done:
 	if (started)
-		home_shutdown(program, home);
+		sign_gnupg_home_shutdown(program, home);
 	rlp_proc_clear(&imp);
 	rlp_proc_clear(&ver);
 	rlp_proc_clear(&list);
