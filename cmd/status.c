@@ -55,8 +55,8 @@ int cmd_status(int argc, char **argv)
 	const struct rlp_policy *policy = trusted->policy;
 	int status = 0;
 
-	printf("%-12s %-12s %-9s %-8s %-20s %-24s %s\n", "STAGE", "CANDIDATE", "KIND", "VERDICT",
-	       "DECIDED", "BY", "ARTIFACT");
+	printf("%-12s %-12s %-9s %-8s %-7s %-20s %-24s %s\n", "STAGE", "CANDIDATE", "KIND",
+	       "VERDICT", "TRAFFIC", "DECIDED", "BY", "ARTIFACT");
 	for (size_t i = 0; i < policy->nstages; i++) {
 		struct rlp_decision d;
 		struct rlp_json *root = NULL;
@@ -70,9 +70,11 @@ int cmd_status(int argc, char **argv)
 			die("%s", rlp_error_last());
 		struct rlp_json *a = decision_artifact(&root, &d);
 		const char *uri = rlp_json_string(rlp_json_get(a, "uri"));
-		printf("%-12s %-12s %-9s %-8s %-20s %-24s %s\n", policy->stages[i], short_id(&d.candidate),
-		       rlp_decision_kind_name(d.kind), d.verdict, d.decided_at, d.actor,
-		       uri ? uri : "-");
+		char share[16];
+		snprintf(share, sizeof(share), "%g%%", d.traffic_share);
+		printf("%-12s %-12s %-9s %-8s %-7s %-20s %-24s %s\n", policy->stages[i],
+		       short_id(&d.candidate), rlp_decision_kind_name(d.kind), d.verdict, share,
+		       d.decided_at, d.actor, uri ? uri : "-");
 		if (check_decision(store, trusted, &d, why, sizeof(why)) < 0) {
 			printf("%-12s UNVERIFIED: %s\n", "", why);
 			status = RLP_EXIT_FAIL;

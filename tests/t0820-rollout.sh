@@ -86,7 +86,10 @@ test_expect_success 'step 2: canary traffic at 5% takes it to 25%' '
 	test_grep "at 5% of the traffic" out &&
 	act_as promoter && git rlpromote promote v2 --to production >out &&
 	test_grep "^canary: promote" out &&
-	current_json canary "assert c[\"traffic_share\"] == 25 and c[\"rollout\"][\"step\"] == 2, c"
+	current_json canary "assert c[\"traffic_share\"] == 25 and c[\"rollout\"][\"step\"] == 2, c" &&
+	git rlpromote status >status.out &&
+	test_grep "^canary .*$(git rev-parse --short=12 v2) *promote *GO *25% " status.out &&
+	test_grep "^production .*100% " status.out
 '
 
 test_expect_success 'step 3: at 25%, worse than production: NO-GO, the share stays' '
