@@ -471,3 +471,21 @@ char *rlp_json_print_line(const struct rlp_json *j, bool pretty)
 {
 	return print_copy(j, pretty, true);
 }
+
+int rlp_json_pick(const struct rlp_json *object, const char *const *names,
+		  const struct rlp_json **out, const char **duplicate)
+{
+	for (size_t k = 0; names[k]; k++)
+		out[k] = NULL;
+	for (const struct rlp_json *m = rlp_json_first(object); m; m = rlp_json_next(m))
+		for (size_t k = 0; names[k]; k++) {
+			if (strcmp(rlp_json_key(m), names[k]))
+				continue;
+			if (out[k]) {
+				*duplicate = names[k];
+				return -1;
+			}
+			out[k] = m;
+		}
+	return 0;
+}

@@ -57,6 +57,12 @@ struct rlp_json *rlp_json_next(const struct rlp_json *j);
 const char *rlp_json_key(const struct rlp_json *member); /* member name in an object */
 size_t rlp_json_size(const struct rlp_json *j);
 
+/* Pick the members of `object` named in `names` (NULL-terminated) into
+ * out[i] (NULL when absent). Returns 0, or -1 with *duplicate naming a
+ * member that appears twice (hostile input does that; the first would win). */
+int rlp_json_pick(const struct rlp_json *object, const char *const *names,
+		  const struct rlp_json **out, const char **duplicate);
+
 /* Building. Each returns the new node (owned by the container) or NULL on
  * allocation failure; a NULL container is passed through as NULL so a chain
  * of adds needs one check at the end. Non-finite numbers are added as null. */

@@ -112,14 +112,9 @@ static int parse_line(struct rlp_window *w, const struct rlp_window *before, con
 		return off == SIZE_MAX ? RLP_ENOMEM : RLP_EINVALID; /* message set */
 	if (!rlp_json_is_object(root))
 		return rlp_error_set(RLP_EINVALID, "not a JSON object");
-	for (const struct rlp_json *m = rlp_json_first(root); m; m = rlp_json_next(m))
-		for (int k = 0; fields[k]; k++) {
-			if (strcmp(rlp_json_key(m), fields[k]))
-				continue;
-			if (f[k])
-				return quoted("duplicate key ", fields[k], "");
-			f[k] = m;
-		}
+	const char *dup;
+	if (rlp_json_pick(root, fields, f, &dup) < 0)
+		return quoted("duplicate key ", dup, "");
 	if (!f[F_ID] || !rlp_json_is_string(f[F_ID]) || !*(id = rlp_json_string(f[F_ID])))
 		return rlp_error_set(RLP_EINVALID, "id: missing or not a non-empty string");
 	if (!f[F_TS] || !(t = rlp_json_string(f[F_TS])))

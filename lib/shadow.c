@@ -256,14 +256,9 @@ static int parse_line(struct batch *b, const char *line, size_t len)
 		return off == SIZE_MAX ? RLP_ENOMEM : RLP_EINVALID; /* message set */
 	if (!rlp_json_is_object(root))
 		return rlp_error_set(RLP_EINVALID, "not a JSON object");
-	for (const struct rlp_json *m = rlp_json_first(root); m; m = rlp_json_next(m))
-		for (int k = 0; fields[k]; k++) {
-			if (strcmp(rlp_json_key(m), fields[k]))
-				continue;
-			if (f[k])
-				return quoted("duplicate key ", fields[k], "");
-			f[k] = m;
-		}
+	const char *dup;
+	if (rlp_json_pick(root, fields, f, &dup) < 0)
+		return quoted("duplicate key ", dup, "");
 	if ((rc = nonempty_string(&id, f[F_ID], "id")) != 0 ||
 	    (rc = nonempty_string(&ts, f[F_TS], "timestamp")) != 0 ||
 	    (rc = nonempty_string(&session, f[F_SESSION], "session")) != 0)
