@@ -45,7 +45,7 @@ static int get_name(const struct es_ctx *c, const struct es_node *v, const char 
 	if (err == 0 && !rlp_env_name_valid(*out))
 		err = es_fail(c, v, "%s: '%s' is not a valid %s name (letters, digits, '.', '_' "
 			      "and '-', starting with a letter or digit, at most %d bytes; no '..', "
-			      "not ending in '.' or '.lock')", what, es_show(shown, *out), kind,
+			      "not ending in '.' or '.lock')", what, yamlu_show(shown, *out), kind,
 			      RLP_ENV_NAME_MAX);
 	return err;
 }
@@ -66,7 +66,7 @@ static int get_path(const struct es_ctx *c, const struct es_node *v, const char 
 	len = strlen(p);
 	if (len > 1 && p[len - 1] == '/') /* "index/" names the directory */
 		p[--len] = '\0';
-	es_show(shown, p);
+	yamlu_show(shown, p);
 	if (!len)
 		return es_fail(c, v, "%s: expected a path, got an empty string", what);
 	if (strstr(p, "://"))
@@ -192,8 +192,8 @@ static int parse_tool(const struct es_ctx *c, const struct es_node *key, const s
 	if ((url = find_url(v, &url_key))) {
 		bool named = url_key && url_key->type == ES_SCALAR;
 		return es_fail(c, url, "%s: %s%s%s'%s' is a URL: " OFFLINE, what, named ? "'" : "",
-			       named ? es_show(key_shown, url_key->text) : "",
-			       named ? "' value " : "", es_show(shown, url->text));
+			       named ? yamlu_show(key_shown, url_key->text) : "",
+			       named ? "' value " : "", yamlu_show(shown, url->text));
 	}
 	if ((err = es_check_map(c, v, what, keys)) < 0)
 		return err;

@@ -16,192 +16,83 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <yaml.h>
 
 #include "buf.h"
 #include "error.h"
+#include "yamlutil.h"
 
-struct emitter {
-	yaml_emitter_t y;
-	struct rlp_buf out;
-	bool failed; /* sticky: later calls do nothing */
-};
-
-static int write_out(void *data, unsigned char *bytes, size_t size)
-{
-	struct emitter *e = data;
-	return rlp_buf_put(&e->out, (const char *)bytes, size) == 0;
-}
-
-/* `initialized` is the result of a yaml_*_event_initialize() call. */
-static void emit(struct emitter *e, yaml_event_t *ev, int initialized)
-{
-	if (e->failed)
-		return;
-	if (!initialized || !yaml_emitter_emit(&e->y, ev))
-		e->failed = true;
-}
-
-static void scalar(struct emitter *e, const char *text, yaml_scalar_style_t style)
-{
-	yaml_event_t ev;
-
-	if (!e->failed)
-		emit(e, &ev, yaml_scalar_event_initialize(&ev, NULL, NULL, (const yaml_char_t *)text,
-							  (int)strlen(text), 1, 1, style));
-}
-
-/* Quote what a YAML 1.1 reader could take for a number, bool, null or
- * timestamp; our parser reads plain and quoted strings alike. */
-static void string(struct emitter *e, const char *text)
-{
-	static const char *const special[] = {"", "~", "null", "true", "false", "yes", "no",
-					      "on", "off", "y", "n"};
-	bool quote = strchr("0123456789+-.", text[0]) != NULL; /* also "" */
-
-	for (size_t i = 0; !quote && i < sizeof(special) / sizeof(special[0]); i++)
-		quote = !strcasecmp(text, special[i]);
-	scalar(e, text, quote ? YAML_SINGLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
-}
-
-/* The shortest text that reads back as the same double. */
-static void number(struct emitter *e, double x)
-{
-	char buf[40];
-
-	for (int precision = 15; precision <= 17; precision++) {
-		snprintf(buf, sizeof(buf), "%.*g", precision, x);
-		if (strtod(buf, NULL) == x)
-			break;
-	}
-	scalar(e, buf, YAML_PLAIN_SCALAR_STYLE);
-}
-
-static void start(struct emitter *e, bool mapping)
-{
-	yaml_event_t ev;
-
-	if (mapping)
-		emit(e, &ev, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-								 YAML_BLOCK_MAPPING_STYLE));
-	else
-		emit(e, &ev, yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-								  YAML_BLOCK_SEQUENCE_STYLE));
-}
-
-static void end(struct emitter *e, bool mapping)
-{
-	yaml_event_t ev;
-
-	if (mapping)
-		emit(e, &ev, yaml_mapping_end_event_initialize(&ev));
-	else
-		emit(e, &ev, yaml_sequence_end_event_initialize(&ev));
-}
-
-static void key_string(struct emitter *e, const char *key, const char *value)
-{
-	if (!value)
-		return;
-	scalar(e, key, YAML_PLAIN_SCALAR_STYLE);
-	string(e, value);
-}
-
-static void key_plain(struct emitter *e, const char *key, const char *value)
-{
-	scalar(e, key, YAML_PLAIN_SCALAR_STYLE);
-	scalar(e, value, YAML_PLAIN_SCALAR_STYLE);
-}
-
-static void key_number(struct emitter *e, const char *key, double value)
-{
-	scalar(e, key, YAML_PLAIN_SCALAR_STYLE);
-	number(e, value);
-}
-
-static void spec(struct emitter *e, const struct rlp_envspec *s)
+static void spec(struct yamlu_emitter *e, const struct rlp_envspec *s)
 {
 	char num[32];
 
-	start(e, true);
-	key_plain(e, "version", "1");
-	key_string(e, "name", s->name);
-	key_string(e, "description", s->description);
+	yamlu_mapping_start(e, false);
+	yamlu_key_plain(e, "version", "1");
+	yamlu_key_string(e, "name", s->name);
+	yamlu_key_string(e, "description", s->description);
 	snprintf(num, sizeof(num), "%" PRIu64, s->seed);
-	key_plain(e, "seed", num);
-	key_string(e, "time", s->time);
-	scalar(e, "decoding", YAML_PLAIN_SCALAR_STYLE);
-	start(e, true);
-	key_number(e, "temperature", s->decoding.temperature);
-	key_number(e, "top_p", s->decoding.top_p);
+	yamlu_key_plain(e, "seed", num);
+	yamlu_key_string(e, "time", s->time);
+	yamlu_key(e, "decoding");
+	yamlu_mapping_start(e, false);
+	yamlu_key_number(e, "temperature", s->decoding.temperature);
+	yamlu_key_number(e, "top_p", s->decoding.top_p);
 	if (s->decoding.max_tokens > 0) {
 		snprintf(num, sizeof(num), "%ld", s->decoding.max_tokens);
-		key_plain(e, "max_tokens", num);
+		yamlu_key_plain(e, "max_tokens", num);
 	}
-	key_plain(e, "allow_sampling", s->decoding.allow_sampling ? "true" : "false");
-	end(e, true);
+	yamlu_key_plain(e, "allow_sampling", s->decoding.allow_sampling ? "true" : "false");
+	yamlu_mapping_end(e);
 	if (s->ncommand) {
-		scalar(e, "command", YAML_PLAIN_SCALAR_STYLE);
-		start(e, false);
+		yamlu_key(e, "command");
+		yamlu_sequence_start(e, false);
 		for (size_t i = 0; i < s->ncommand; i++)
-			string(e, s->command[i]);
-		end(e, false);
+			yamlu_string(e, s->command[i]);
+		yamlu_sequence_end(e);
 	}
-	key_string(e, "harness", s->harness);
-	key_string(e, "inputs", s->inputs);
+	yamlu_key_string(e, "harness", s->harness);
+	yamlu_key_string(e, "inputs", s->inputs);
 	if (s->ntools) {
-		scalar(e, "tools", YAML_PLAIN_SCALAR_STYLE);
-		start(e, true);
+		yamlu_key(e, "tools");
+		yamlu_mapping_start(e, false);
 		for (size_t i = 0; i < s->ntools; i++) {
-			string(e, s->tools[i].name);
-			start(e, true);
-			key_string(e, "fixture", s->tools[i].fixture);
-			end(e, true);
+			yamlu_string(e, s->tools[i].name);
+			yamlu_mapping_start(e, false);
+			yamlu_key_string(e, "fixture", s->tools[i].fixture);
+			yamlu_mapping_end(e);
 		}
-		end(e, true);
+		yamlu_mapping_end(e);
 	}
-	key_string(e, "rag_index", s->rag_index);
-	key_string(e, "filesystem", s->filesystem);
-	scalar(e, "graders", YAML_PLAIN_SCALAR_STYLE);
-	start(e, false);
+	yamlu_key_string(e, "rag_index", s->rag_index);
+	yamlu_key_string(e, "filesystem", s->filesystem);
+	yamlu_key(e, "graders");
+	yamlu_sequence_start(e, false);
 	for (size_t i = 0; i < s->ngraders; i++) {
 		const struct rlp_env_grader *g = &s->graders[i];
-		start(e, true);
-		key_string(e, "name", g->name);
-		key_plain(e, "kind", rlp_grader_kind_name(g->kind));
-		key_string(e, "path", g->path);
-		key_plain(e, "held_out_preferences", g->held_out_preferences ? "true" : "false");
-		end(e, true);
+		yamlu_mapping_start(e, false);
+		yamlu_key_string(e, "name", g->name);
+		yamlu_key_plain(e, "kind", rlp_grader_kind_name(g->kind));
+		yamlu_key_string(e, "path", g->path);
+		yamlu_key_plain(e, "held_out_preferences",
+				g->held_out_preferences ? "true" : "false");
+		yamlu_mapping_end(e);
 	}
-	end(e, false);
-	end(e, true);
+	yamlu_sequence_end(e);
+	yamlu_mapping_end(e);
 }
 
 int rlp_envspec_normalize(char **out, size_t *len, const struct rlp_envspec *s)
 {
-	struct emitter e = {.out = RLP_BUF_INIT};
-	yaml_event_t ev;
+	struct yamlu_emitter e;
 	int err = 0;
 
 	*out = NULL;
 	if (len)
 		*len = 0;
-	e.out.max = 2 * RLP_ENVSPEC_MAX_BYTES;
-	if (!yaml_emitter_initialize(&e.y))
+	if (yamlu_emitter_begin(&e, 2 * RLP_ENVSPEC_MAX_BYTES) < 0)
 		return es_nomem();
-	yaml_emitter_set_output(&e.y, write_out, &e);
-	yaml_emitter_set_unicode(&e.y, 1);
-	yaml_emitter_set_width(&e.y, -1);
-	emit(&e, &ev, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING));
-	emit(&e, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1));
 	spec(&e, s);
-	emit(&e, &ev, yaml_document_end_event_initialize(&ev, 1));
-	emit(&e, &ev, yaml_stream_end_event_initialize(&ev));
-	if (!e.failed && !yaml_emitter_flush(&e.y))
-		e.failed = true;
+	yamlu_emitter_end(&e);
 	if (e.failed || e.out.failed)
 		err = e.out.failed || e.y.error == YAML_MEMORY_ERROR
 			      ? es_nomem()

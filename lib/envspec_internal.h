@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ES_SHOW_MAX 72
+#include "yamlutil.h"
+
+#define ES_SHOW_MAX YAMLU_SHOW_MAX
 
 /* The document as a plain tree, built from libyaml events so that anchors,
  * aliases and tags are refused where they appear. */
@@ -36,8 +38,6 @@ struct es_ctx {
 int es_fail(const struct es_ctx *c, const struct es_node *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int es_nomem(void);
-/* `user` safe to print: control bytes replaced, long text shortened. */
-const char *es_show(char buf[ES_SHOW_MAX], const char *user);
 /* "a list", "a mapping", "null", "'text'" or "quoted string 'text'". */
 const char *es_describe(char buf[ES_SHOW_MAX + 24], const struct es_node *n);
 
@@ -50,7 +50,7 @@ const struct es_node *es_map_get(const struct es_node *map, const char *key);
  * (NULL-terminated) is given, none other. `what` prefixes messages. */
 int es_check_map(const struct es_ctx *c, const struct es_node *map, const char *what,
 		 const char *const *allowed);
-/* The index of the first entry repeating an earlier name (*first), or n. */
+/* yamlu_find_duplicate(), out of memory reported. */
 int es_find_duplicate(const char *const *names, size_t n, size_t *dup, size_t *first);
 
 int es_string(const struct es_ctx *c, const struct es_node *v, const char *what, char **out);

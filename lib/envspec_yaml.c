@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "error.h"
+#include "yamlutil.h"
 
 /* Far beyond any real spec; bounds recursion and memory on hostile input. */
 #define MAX_DEPTH 16
@@ -41,23 +42,6 @@ int es_nomem(void)
 	return rlp_error_set(RLP_ENOMEM, "out of memory");
 }
 
-/* User text safe to print: control bytes replaced, long text shortened. */
-const char *es_show(char buf[ES_SHOW_MAX], const char *user)
-{
-	size_t i;
-
-	for (i = 0; user[i] && i < ES_SHOW_MAX - 4; i++)
-		buf[i] = ((unsigned char)user[i] < 0x20 || user[i] == 0x7f) ? '?' : user[i];
-	if (user[i]) {
-		while (i > 0 && ((unsigned char)buf[i] & 0xc0) == 0x80)
-			i--;
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
 bool es_is_null(const struct es_node *n)
 {
 	return n->type == ES_SCALAR && n->plain &&
@@ -73,7 +57,7 @@ const char *es_describe(char buf[ES_SHOW_MAX + 24], const struct es_node *n)
 	if (es_is_null(n))
 		return "null";
 	snprintf(buf, ES_SHOW_MAX + 24, "%s'%s'", n->plain ? "" : "quoted string ",
-		 es_show(shown, n->text));
+		 yamlu_show(shown, n->text));
 	return buf;
 }
 
@@ -130,7 +114,7 @@ static int load_node(struct loader *l, const yaml_event_t *ev, int depth, struct
 	}
 	if (ev->type == YAML_ALIAS_EVENT) {
 		err = es_fail(c, n, "aliases are not allowed (found alias '*%s')",
-			   es_show(shown, (const char *)ev->data.alias.anchor));
+			   yamlu_show(shown, (const char *)ev->data.alias.anchor));
 		goto done;
 	} else if (ev->type == YAML_SCALAR_EVENT) {
 		n->type = ES_SCALAR;
@@ -150,7 +134,7 @@ static int load_node(struct loader *l, const yaml_event_t *ev, int depth, struct
 	if (anchor || tag) {
 		err = es_fail(c, n, anchor ? "aliases are not allowed (found anchor '&%s')"
 					: "tags are not allowed (found '%s')",
-			   es_show(shown, (const char *)(anchor ? anchor : tag)));
+			   yamlu_show(shown, (const char *)(anchor ? anchor : tag)));
 		goto done;
 	}
 	if (n->type == ES_SCALAR) {
@@ -240,37 +224,9 @@ const struct es_node *es_map_get(const struct es_node *map, const char *key)
 	return NULL;
 }
 
-struct keyed {
-	const char *key;
-	size_t index;
-};
-
-static int keyed_cmp(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-	int d = strcmp(x->key, y->key);
-	return d ? d : (x->index > y->index) - (x->index < y->index);
-}
-
-/* The index of an entry whose name repeats an earlier one (*first), or n.
- * Sorting keeps this fast on hostile input. */
 int es_find_duplicate(const char *const *names, size_t n, size_t *dup, size_t *first)
 {
-	struct keyed *k = malloc((n ? n : 1) * sizeof(*k));
-
-	if (!k)
-		return es_nomem();
-	for (size_t i = 0; i < n; i++)
-		k[i] = (struct keyed){names[i], i};
-	qsort(k, n, sizeof(*k), keyed_cmp);
-	*dup = n;
-	for (size_t i = 1; i < n; i++)
-		if (!strcmp(k[i].key, k[i - 1].key) && k[i].index < *dup) {
-			*dup = k[i].index;
-			*first = k[i - 1].index;
-		}
-	free(k);
-	return 0;
+	return yamlu_find_duplicate(names, n, dup, first) < 0 ? es_nomem() : 0;
 }
 
 static void join(char *buf, size_t size, const char *const *names)
@@ -312,12 +268,12 @@ int es_check_map(const struct es_ctx *c, const struct es_node *map, const char *
 		if (allowed && !allowed[k]) {
 			join(list, sizeof(list), allowed);
 			err = es_fail(c, key, "%s%sunknown key '%s' (expected %s)", prefix, sep,
-				   es_show(shown, key->text), list);
+				   yamlu_show(shown, key->text), list);
 		}
 	}
 	if (!err && (err = es_find_duplicate(names, n, &dup, &first)) == 0 && dup < n)
 		err = es_fail(c, map->items[2 * dup], "%s%sduplicate key '%s' (first at %zu:%zu)", prefix,
-			   sep, es_show(shown, names[dup]), map->items[2 * first]->line,
+			   sep, yamlu_show(shown, names[dup]), map->items[2 * first]->line,
 			   map->items[2 * first]->col);
 	free(names);
 	return err;
@@ -335,29 +291,12 @@ int es_string(const struct es_ctx *c, const struct es_node *v, const char *what,
 /* YAML 1.2 core decimal syntax, finite. */
 bool es_number(const struct es_node *v, double *out)
 {
-	const char *s = v->text, *p;
-	size_t digits, frac = 0;
 	char *end;
 
-	if (v->type != ES_SCALAR || !v->plain)
-		return false;
-	p = s + (*s == '-' || *s == '+');
-	digits = strspn(p, "0123456789");
-	p += digits;
-	if (*p == '.')
-		p += 1 + (frac = strspn(p + 1, "0123456789"));
-	if (digits + frac == 0)
-		return false;
-	if (*p == 'e' || *p == 'E') {
-		p += 1 + (p[1] == '-' || p[1] == '+');
-		if (!strspn(p, "0123456789"))
-			return false;
-		p += strspn(p, "0123456789");
-	}
-	if (*p)
+	if (v->type != ES_SCALAR || !v->plain || !yamlu_decimal_syntax(v->text))
 		return false;
 	errno = 0;
-	*out = strtod(s, &end);
+	*out = strtod(v->text, &end);
 	if (errno == ERANGE && (*out > 1 || *out < -1))
 		return false;
 	if (*out == 0)

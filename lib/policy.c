@@ -98,7 +98,7 @@ static int load_node(struct loader *l, const yaml_event_t *ev, int depth, struct
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
 		err = pol_fail(l->c, n, NULL, "aliases are not allowed (found alias '*%s')",
-			       pol_show(shown, (const char *)ev->data.alias.anchor));
+			       yamlu_show(shown, (const char *)ev->data.alias.anchor));
 		goto done;
 	case YAML_SCALAR_EVENT:
 		n->type = POL_SCALAR;
@@ -123,12 +123,12 @@ static int load_node(struct loader *l, const yaml_event_t *ev, int depth, struct
 	}
 	if (anchor) {
 		err = pol_fail(l->c, n, NULL, "aliases are not allowed (found anchor '&%s')",
-			       pol_show(shown, (const char *)anchor));
+			       yamlu_show(shown, (const char *)anchor));
 		goto done;
 	}
 	if (tag) {
 		err = pol_fail(l->c, n, NULL, "tags are not allowed (found '%s')",
-			       pol_show(shown, (const char *)tag));
+			       yamlu_show(shown, (const char *)tag));
 		goto done;
 	}
 	if (n->type == POL_SCALAR) {
@@ -342,7 +342,7 @@ static int health_score(const struct pol_ctx *c, const struct pol_node *map, con
 	    !strncmp(*out, "derived.", 8))
 		return pol_fail(c, v, "health", "invalid score name '%s' for '%s' (a name in the "
 				"records' \"scores\", [A-Za-z0-9_][A-Za-z0-9_.-]*)",
-				pol_show(shown, *out), key);
+				yamlu_show(shown, *out), key);
 	return 0;
 }
 
@@ -468,7 +468,7 @@ static int parse_promotion(const struct pol_ctx *c, const struct pol_node *key,
 
 	if (key->type == POL_SCALAR && !pol_index_has(&c->stages, key->text))
 		return pol_fail(c, key, NULL, "promotion target '%s' is not listed in 'stages'",
-				pol_show(shown, key->text));
+				yamlu_show(shown, key->text));
 	if ((err = pol_name(c, key, NULL, "promotions", &prom->to)) < 0)
 		return err;
 	prom->loc = key->loc;

@@ -7,6 +7,7 @@
 #define RLP_POLICY_INTERNAL_H
 
 #include "policy.h"
+#include "yamlutil.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,9 +45,7 @@ int pol_fail(const struct pol_ctx *c, const struct pol_node *at, const char *wha
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int pol_nomem(void);
 
-/* `user` printed safely: control bytes replaced, long text shortened. */
-#define POL_SHOW_MAX 72
-const char *pol_show(char buf[POL_SHOW_MAX], const char *user);
+#define POL_SHOW_MAX YAMLU_SHOW_MAX /* yamlu_show() prints `user` safely */
 /* "a list", "a mapping", "null", "'text'" or "quoted string 'text'". */
 const char *pol_describe(char buf[POL_SHOW_MAX + 32], const struct pol_node *n);
 

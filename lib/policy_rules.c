@@ -157,7 +157,7 @@ static int parse_metric(struct rule_parse *rp, const struct pol_node *v)
 		if (!rlp_policy_derived_known(name)) {
 			pol_join(known, sizeof(known), derived_names, ", ");
 			return pol_fail(rp->c, v, rp->what, "unknown derived metric '%s' (known: %s)",
-					pol_show(shown, name), known);
+					yamlu_show(shown, name), known);
 		}
 	} else {
 		r->source = RLP_METRIC_RECORD;
@@ -167,7 +167,7 @@ static int parse_metric(struct rule_parse *rp, const struct pol_node *v)
 		return pol_fail(rp->c, v, rp->what,
 				"invalid metric name '%s' (expected [A-Za-z0-9_][A-Za-z0-9_.-]*, "
 				"optionally after 'run.' or 'derived.')",
-				pol_show(shown, r->metric));
+				yamlu_show(shown, r->metric));
 	r->metric_name = name;
 	return 0;
 }
@@ -525,10 +525,10 @@ static int parse_kind(struct rule_parse *rp, const struct pol_node *v)
 	close = pol_suggest(v->text, kind_names);
 	if (close)
 		return pol_fail(rp->c, v, NULL, "unknown rule kind '%s' in %s (did you mean '%s'?)",
-				pol_show(shown, v->text), rp->what, close);
+				yamlu_show(shown, v->text), rp->what, close);
 	pol_join(list, sizeof(list), kind_names, ", ");
 	return pol_fail(rp->c, v, NULL, "unknown rule kind '%s' in %s (expected one of: %s)",
-			pol_show(shown, v->text), rp->what, list);
+			yamlu_show(shown, v->text), rp->what, list);
 }
 
 int pol_parse_rule(const struct pol_ctx *c, const struct rlp_policy *p,

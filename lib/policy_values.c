@@ -6,6 +6,7 @@
 #include "policy_internal.h"
 
 #include "error.h"
+#include "yamlutil.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -37,25 +38,6 @@ int pol_nomem(void)
 	return rlp_error_set(RLP_ENOMEM, "out of memory");
 }
 
-const char *pol_show(char buf[POL_SHOW_MAX], const char *user)
-{
-	size_t limit = POL_SHOW_MAX - 4, i;
-
-	for (i = 0; user[i] && i < limit; i++) {
-		unsigned char ch = (unsigned char)user[i];
-		buf[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	if (user[i]) {
-		/* do not cut a UTF-8 sequence in half */
-		while (i > 0 && ((unsigned char)buf[i] & 0xc0) == 0x80)
-			i--;
-		memcpy(buf + i, "...", 3);
-		i += 3;
-	}
-	buf[i] = '\0';
-	return buf;
-}
-
 static bool is_null(const struct pol_node *n)
 {
 	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
@@ -79,7 +61,7 @@ const char *pol_describe(char buf[POL_SHOW_MAX + 32], const struct pol_node *n)
 	if (is_null(n))
 		return "null";
 	snprintf(buf, POL_SHOW_MAX + 32, "%s'%s'", n->plain ? "" : "quoted string ",
-		 pol_show(shown, n->text));
+		 yamlu_show(shown, n->text));
 	return buf;
 }
 
@@ -197,17 +179,17 @@ int pol_check_keys(const struct pol_ctx *c, const struct pol_node *map, const ch
 				close = pol_suggest(key->text, allowed);
 			if (close) {
 				err = pol_fail(c, key, NULL, "unknown key '%s' %s%s (did you mean '%s'?)",
-					       pol_show(shown, key->text), in, subject, close);
+					       yamlu_show(shown, key->text), in, subject, close);
 			} else {
 				pol_join(list, sizeof(list), hints, ", ");
 				err = pol_fail(c, key, NULL, "unknown key '%s' %s%s (expected one of: %s)",
-					       pol_show(shown, key->text), in, subject, list);
+					       yamlu_show(shown, key->text), in, subject, list);
 			}
 			goto done;
 		}
 		if (i == dup) {
 			err = pol_fail(c, key, NULL, "duplicate key '%s' %s%s (first at %zu:%zu)",
-				       pol_show(shown, key->text), in, subject,
+				       yamlu_show(shown, key->text), in, subject,
 				       map->items[2 * first]->loc.line, map->items[2 * first]->loc.col);
 			goto done;
 		}
@@ -217,52 +199,20 @@ done:
 	return err;
 }
 
-struct ranked {
-	const char *s;
-	size_t pos;
-};
-
-static int compare_ranked(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-	int cmp = strcmp(x->s, y->s);
-
-	if (cmp)
-		return cmp;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
-}
-
 size_t pol_find_duplicate(const char *const *names, size_t n, size_t *first)
 {
-	struct ranked *r;
 	size_t found = n;
 
-	if (n < 2)
-		return n;
-	r = malloc(n * sizeof(*r));
-	if (!r) {
-		/* quadratic fallback rather than a second error path */
-		for (size_t i = 1; i < n; i++)
-			for (size_t j = 0; j < i; j++)
-				if (!strcmp(names[i], names[j])) {
-					*first = j;
-					return i;
-				}
-		return n;
-	}
-	for (size_t i = 0; i < n; i++)
-		r[i] = (struct ranked){names[i], i};
-	qsort(r, n, sizeof(*r), compare_ranked);
-	for (size_t i = 0; i + 1 < n; i++) {
-		/* sorted by position within equal names: r[i] is the earliest */
-		if (!strcmp(r[i].s, r[i + 1].s) && r[i + 1].pos < found &&
-		    (i == 0 || strcmp(r[i - 1].s, r[i].s))) {
-			found = r[i + 1].pos;
-			*first = r[i].pos;
-		}
-	}
-	free(r);
-	return found;
+	if (n < 2 || yamlu_find_duplicate(names, n, &found, first) == 0)
+		return found;
+	/* out of memory: quadratic fallback rather than a second error path */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(names[i], names[j])) {
+				*first = j;
+				return i;
+			}
+	return n;
 }
 
 static int compare_names(const void *a, const void *b)
@@ -315,37 +265,12 @@ static bool is_digit(char ch)
 	return ch >= '0' && ch <= '9';
 }
 
-static bool decimal_syntax(const char *s)
-{
-	size_t digits = 0;
-
-	if (*s == '+' || *s == '-')
-		s++;
-	for (; is_digit(*s); s++)
-		digits++;
-	if (*s == '.')
-		for (s++; is_digit(*s); s++)
-			digits++;
-	if (!digits)
-		return false;
-	if (*s == 'e' || *s == 'E') {
-		s++;
-		if (*s == '+' || *s == '-')
-			s++;
-		if (!is_digit(*s))
-			return false;
-		while (is_digit(*s))
-			s++;
-	}
-	return *s == '\0';
-}
-
 bool pol_parse_number(const char *s, double *out)
 {
 	double v;
 
 	/* strtod alone would also take "nan", "inf" and hexadecimal */
-	if (!decimal_syntax(s))
+	if (!yamlu_decimal_syntax(s))
 		return false;
 	v = strtod(s, NULL);
 	if (!isfinite(v))
@@ -358,7 +283,7 @@ static bool looks_nonfinite(const char *s)
 {
 	static const char *const words[] = {".inf", ".nan", "inf", "nan", "infinity"};
 
-	if (decimal_syntax(s))
+	if (yamlu_decimal_syntax(s))
 		return true; /* overflowed */
 	if (*s == '+' || *s == '-')
 		s++;
@@ -395,7 +320,7 @@ int pol_name(const struct pol_ctx *c, const struct pol_node *v, const char *what
 	err = pol_fail(c, v, what,
 		       "invalid name '%s' for '%s' (expected [A-Za-z0-9][A-Za-z0-9._-]*, "
 		       "at most 255 characters, without '..', not ending in '.' or '.lock')",
-		       pol_show(shown, *out), key);
+		       yamlu_show(shown, *out), key);
 	free(*out);
 	*out = NULL;
 	return err;
@@ -585,7 +510,7 @@ int pol_string_list(const struct pol_ctx *c, const struct pol_node *v, const cha
 	if (dup < count) {
 		char shown[POL_SHOW_MAX];
 		err = pol_fail(c, items[dup], what, "'%s' is listed twice in '%s' (first at %zu:%zu)",
-			       pol_show(shown, list[dup]), key, items[first]->loc.line,
+			       yamlu_show(shown, list[dup]), key, items[first]->loc.line,
 			       items[first]->loc.col);
 		goto done;
 	}
