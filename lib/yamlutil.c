@@ -16,7 +16,9 @@ const char *yamlu_show(char buf[YAMLU_SHOW_MAX], const char *user)
 	for (i = 0; user[i] && i < YAMLU_SHOW_MAX - 4; i++)
 		buf[i] = ((unsigned char)user[i] < 0x20 || user[i] == 0x7f) ? '?' : user[i];
 	if (user[i]) {
-		while (i > 0 && ((unsigned char)buf[i] & 0xc0) == 0x80)
+		/* never cut a UTF-8 character: back off while the first byte left
+		 * out continues the one before it */
+		while (i > 0 && ((unsigned char)user[i] & 0xc0) == 0x80)
 			i--;
 		memcpy(buf + i, "...", 3);
 		i += 3;
