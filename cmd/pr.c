@@ -153,6 +153,27 @@ static void push_evidence(struct rlp_store *store, const char *remote)
 	rlp_proc_clear(&p);
 }
 
+/* CI gates the candidate from the remote, so the commit must be there: on
+ * a branch or tag the remote holds now (asked with ls-remote), or behind one. */
+static bool remote_has_commit(struct rlp_store *store, const char *remote, const git_oid *id)
+{
+	struct rlp_proc p = RLP_PROC_INIT;
+	const char *ls[] = {"ls-remote", remote, NULL};
+	bool found = false;
+
+	must_git(&p, store, "git ls-remote", ls);
+	for (const char *line = p.out.ptr ? p.out.ptr : ""; *line && !found;) {
+		git_oid tip;
+		const char *nl = strchr(line, '\n');
+		if (strlen(line) >= GIT_OID_HEXSZ && git_oid_fromstrn(&tip, line, GIT_OID_HEXSZ) == 0)
+			found = git_oid_equal(&tip, id) ||
+				git_graph_descendant_of(store->repo, &tip, id) == 1;
+		line = nl ? nl + 1 : line + strlen(line);
+	}
+	rlp_proc_clear(&p);
+	return found;
+}
+
 int cmd_pr(int argc, char **argv)
 {
 	struct pr_opts o;
@@ -169,6 +190,9 @@ int cmd_pr(int argc, char **argv)
 	resolve_commit(&cand, store, o.candidate);
 	if (!rlp_policy_promotion(policy, o.to))
 		die("%s:%s has no promotion to stage '%s'", trusted->rev, RLP_POLICY_PATH, o.to);
+	if (!remote_has_commit(store, o.remote, &cand))
+		die("'%s' holds no branch or tag with candidate %s: push it first (CI gates it "
+		    "from there)", o.remote, short_id(&cand));
 	if (rlp_manifest_path(path, sizeof(path), policy, o.to) < 0)
 		die("%s (set 'manifest' in %s, e.g. deploy/{stage}.yaml)", rlp_error_last(),
 		    RLP_POLICY_PATH);

@@ -300,4 +300,16 @@ test_expect_success 'the composite action: bash run steps, inputs only through e
 	grep -q "+refs/rlpromote/\*:refs/rlpromote/\*" "$RLP_SOURCE_DIR/templates/github-workflow.yml"
 '
 
+test_expect_success 'pr open refuses a candidate the remote does not hold, before pushing anything' '
+	cd "$WORK" && act_as promoter &&
+	git --git-dir="$SRV" for-each-ref >"$TEST_ROOT/refs.before" &&
+	git commit -q --allow-empty -m "local only" && local_only=$(git rev-parse HEAD) &&
+	test_expect_code 128 env RLPROMOTE_TOKEN=$TOKEN git rlpromote pr open "$local_only" --to staging \
+		>"$TEST_ROOT/pr9.out" 2>"$TEST_ROOT/pr9.err" &&
+	test_grep "holds no branch or tag with candidate $(git rev-parse --short=12 HEAD): push it first" \
+		"$TEST_ROOT/pr9.err" &&
+	git --git-dir="$SRV" for-each-ref >"$TEST_ROOT/refs.after" &&
+	cmp "$TEST_ROOT/refs.before" "$TEST_ROOT/refs.after"
+'
+
 test_done
