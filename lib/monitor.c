@@ -354,10 +354,8 @@ static int check_latency(struct rlp_monitor_check *c, const struct rlp_window *l
 	}
 	memcpy(x, l->latency.x, l->latency.n * sizeof(*x));
 	memcpy(y, b->latency.x, b->latency.n * sizeof(*y));
-	rlp_sort_doubles(x, l->latency.n);
-	rlp_sort_doubles(y, b->latency.n);
-	c->live = rlp_quantile_sorted(x, l->latency.n, 0.99);
-	c->baseline = rlp_quantile_sorted(y, b->latency.n, 0.99);
+	c->live = rlp_quantile_select(x, l->latency.n, 0.99);
+	c->baseline = rlp_quantile_select(y, b->latency.n, 0.99);
 	free(x);
 	free(y);
 	if (!(c->baseline > 0)) {

@@ -127,6 +127,10 @@ int rlp_benjamini_hochberg(double *adjusted, const double *p, size_t n);
  * is outside [0, 1]. */
 double rlp_quantile_sorted(const double *sorted, size_t n, double q);
 
+/* The same type-7 quantile of an unsorted array in O(n) (quickselect); x is
+ * reordered. Gives exactly rlp_quantile_sorted's value. */
+double rlp_quantile_select(double *x, size_t n, double q);
+
 /* Sort in place ascending (NaN not allowed). */
 void rlp_sort_doubles(double *x, size_t n);
 

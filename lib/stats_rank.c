@@ -350,3 +350,64 @@ double rlp_quantile_sorted(const double *sorted, size_t n, double q)
 	hi = sorted[i + 1];
 	return t >= 0.5 ? hi - (hi - lo) * (1 - t) : lo + (hi - lo) * t;
 }
+
+/* The k-th smallest of x (0-based) by quickselect with a median-of-three
+ * pivot; reorders x so that everything after index k is >= x[k]. */
+static double select_kth(double *x, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		double a = x[lo], b = x[mid], c = x[hi];
+		double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (x[i] < pivot)
+				i++;
+			while (x[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = x[i];
+				x[i] = x[j];
+				x[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break; /* x[k] sits between the partitions: it is the pivot */
+	}
+	return x[k];
+}
+
+double rlp_quantile_select(double *x, size_t n, double q)
+{
+	double h, t, lo, hi;
+	size_t i;
+
+	if (n == 0 || !(q >= 0 && q <= 1))
+		return NAN;
+	h = (double)(n - 1) * q;
+	if (h >= (double)(n - 1)) {
+		hi = x[0];
+		for (size_t k = 1; k < n; k++)
+			hi = x[k] > hi ? x[k] : hi;
+		return hi;
+	}
+	i = (size_t)floor(h);
+	t = h - (double)i;
+	lo = select_kth(x, n, i);
+	/* the next order statistic: the smallest of what selection left above */
+	hi = x[i + 1];
+	for (size_t k = i + 2; k < n; k++)
+		hi = x[k] < hi ? x[k] : hi;
+	/* the same arithmetic as rlp_quantile_sorted, so both agree bit for bit */
+	return t >= 0.5 ? hi - (hi - lo) * (1 - t) : lo + (hi - lo) * t;
+}

@@ -6,6 +6,7 @@
  * in RULES.md come from scipy 1.10 / numpy 1.24 and say so.
  */
 #include <math.h>
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -672,6 +673,33 @@ static void test_stats_rate_cap_n_reference(void **state)
 	assert_int_equal(rlp_rate_cap_n_required(0.01, 1), -1);
 }
 
+/* Quickselect gives the sorted array's type-7 quantile exactly, on random
+ * data with many ties, for quantiles at and between order statistics. */
+static void test_stats_quantile_select_matches_sorted(void **state)
+{
+	static const double qs[] = {0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1};
+	unsigned long seed = 12345;
+	(void)state;
+
+	for (size_t n = 1; n <= 300; n += 7) {
+		double x[300], sorted[300], work[300];
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005ul + 1442695040888963407ul;
+			x[i] = (double)((seed >> 33) % 50) / 4.0; /* ties on purpose */
+		}
+		memcpy(sorted, x, n * sizeof(*x));
+		rlp_sort_doubles(sorted, n);
+		for (size_t k = 0; k < sizeof(qs) / sizeof(qs[0]); k++) {
+			memcpy(work, x, n * sizeof(*x));
+			double a = rlp_quantile_select(work, n, qs[k]);
+			double b = rlp_quantile_sorted(sorted, n, qs[k]);
+			assert_true(a == b);
+		}
+	}
+	double none[1] = {0};
+	assert_true(isnan(rlp_quantile_select(none, 0, 0.5)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -710,6 +738,7 @@ int main(void)
 		cmocka_unit_test(test_stats_multiplicity_keeps_input_order),
 		cmocka_unit_test(test_stats_multiplicity_caps_and_rejects),
 		cmocka_unit_test(test_stats_quantile_type7),
+		cmocka_unit_test(test_stats_quantile_select_matches_sorted),
 		cmocka_unit_test(test_stats_sample_size_reference),
 		cmocka_unit_test(test_stats_cs_halfwidth_reference),
 		cmocka_unit_test(test_stats_rate_cap_n_reference),
