@@ -139,32 +139,42 @@ static void parse_status(struct gpg_status *st, const char *text)
 	}
 }
 
-/* The first line of gpg's prose worth showing: not the news that it created
- * a keybox or trustdb in the fresh home, not armor noise. */
-static void gpg_message(char *dst, size_t size, const char *text)
+/* The first line of a GnuPG tool's prose worth showing: "<tool>: <what>",
+ * not the news that it created a keybox or trustdb in the fresh home, not
+ * the lines that start (after the tool's name) with one of `skip`. */
+void sign_first_message(char *dst, size_t size, const char *text, const char *tool,
+			const char *const *skip)
 {
+	size_t plen = strlen(tool);
 	const char *line, *next;
 
 	dst[0] = '\0';
 	for (line = text ? text : ""; *line; line = next) {
 		size_t n;
+		bool skipped = false;
 		next = strchr(line, '\n');
 		next = next ? next + 1 : line + strlen(line);
 		n = (size_t)(next - line);
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			n--;
-		if (n < 6 || strncmp(line, "gpg: ", 5) ||
-		    (n >= 8 && !strncmp(line + n - 8, " created", 8)) ||
-		    (n >= 20 && !strncmp(line + 5, "invalid radix64", 15)))
+		if (n < plen + 3 || strncmp(line, tool, plen) || strncmp(line + plen, ": ", 2) ||
+		    (n >= 8 && !strncmp(line + n - 8, " created", 8)))
 			continue;
-		line += 5;
-		n -= 5;
-		if (n >= size)
-			n = size - 1;
-		memcpy(dst, line, n);
-		dst[n] = '\0';
+		for (size_t k = 0; skip && skip[k] && !skipped; k++)
+			skipped = n - plen - 2 >= strlen(skip[k]) &&
+				  !strncmp(line + plen + 2, skip[k], strlen(skip[k]));
+		if (skipped)
+			continue;
+		sign_copy_field(dst, size, line + plen + 2,
+				n - plen - 2 < size ? n - plen - 2 : size - 1);
 		return;
 	}
+}
+
+static void gpg_message(char *dst, size_t size, const char *text)
+{
+	static const char *const skip[] = {"invalid radix64", NULL};
+	sign_first_message(dst, size, text, "gpg", skip);
 }
 
 /* Judge the status lines; fill `out` when there is exactly one good and

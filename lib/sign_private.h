@@ -57,6 +57,10 @@ struct rlp_buf;
 /* GnuPG status lines ("[GNUPG:] KEYWORD args"): field `i` of args, "" if
  * absent; shared by the gpg and gpgsm verifiers (sign_gpg.c). */
 void sign_status_field(char *dst, size_t size, const char *args, int i);
+/* The first "<tool>: <what>" line of a GnuPG tool's stderr worth showing,
+ * skipping lines whose <what> starts with one of `skip` (NULL-terminated). */
+void sign_first_message(char *dst, size_t size, const char *text, const char *tool,
+			const char *const *skip);
 /* Stop what gpg or gpgsm started for a throw-away home (agent, dirmngr) and
  * its socket directory under /run/user, with gpgconf from the same place. */
 void sign_gnupg_home_shutdown(const char *program, const char *home);

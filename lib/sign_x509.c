@@ -94,28 +94,12 @@ static void parse_status(struct x509_status *st, const char *text)
 	}
 }
 
-/* gpgsm's first complaint worth showing: "gpgsm: <what>", not the news
- * that it created a keybox, not its DBG dump of a certificate, not its
- * import counts. */
+/* gpgsm's first complaint worth showing: not its DBG dump of a
+ * certificate, not keybox news, not its import counts. */
 static void gpgsm_message(char *dst, size_t size, const char *text)
 {
-	const char *line, *next;
-
-	dst[0] = '\0';
-	for (line = text ? text : ""; *line; line = next) {
-		size_t n;
-		next = strchr(line, '\n');
-		next = next ? next + 1 : line + strlen(line);
-		n = (size_t)(next - line);
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
-		if (n < 8 || strncmp(line, "gpgsm: ", 7) || !strncmp(line + 7, "DBG:", 4) ||
-		    !strncmp(line + 7, "keybox ", 7) ||
-		    !strncmp(line + 7, "total number processed", 22))
-			continue;
-		sign_copy_field(dst, size, line + 7, n - 7 < size ? n - 7 : size - 1);
-		return;
-	}
+	static const char *const skip[] = {"DBG:", "keybox ", "total number processed", NULL};
+	sign_first_message(dst, size, text, "gpgsm", skip);
 }
 
 static bool is_fingerprint(const char *s)
